@@ -1,0 +1,54 @@
+// Errors the workflow itself raises (Segmind's own live in #segmind/errors). Their `name`s are matched
+// by the state machine's Retry/Catch rules and mapped to a terminal job status by the failure recorder.
+
+export abstract class WorkflowError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * A submit may have reached Segmind but we never learned its request id (a lost connection, a timeout,
+ * or an earlier attempt that died mid-POST). Another POST could create a second paid job, so we stop.
+ */
+export class SubmitOutcomeUnknownError extends WorkflowError {
+  override readonly name = 'SubmitOutcomeUnknownError';
+  readonly retryable = false;
+}
+
+/** The polling policy's hard deadline passed before Segmind reported a terminal status. */
+export class JobDeadlineExceededError extends WorkflowError {
+  override readonly name = 'JobDeadlineExceededError';
+  readonly retryable = false;
+}
+
+/** The job was cancelled while it ran; whatever Segmind produced is discarded. */
+export class JobCancelledError extends WorkflowError {
+  override readonly name = 'JobCancelledError';
+  readonly retryable = false;
+}
+
+/** The job record does not exist (or is not in a state this step can act on). */
+export class JobStateError extends WorkflowError {
+  override readonly name = 'JobStateError';
+  readonly retryable = false;
+}
+
+/** The video download broke off (network error, truncated body). Another attempt may succeed. */
+export class VideoTransferError extends WorkflowError {
+  override readonly name = 'VideoTransferError';
+  readonly retryable = true;
+}
+
+/** The downloaded bytes are not the promised video: wrong size, not an MP4, wrong content type. */
+export class VideoIntegrityError extends WorkflowError {
+  override readonly name = 'VideoIntegrityError';
+  readonly retryable = false;
+}
+
+/** The video URL points somewhere we refuse to fetch from (not https, or a private/loopback address). */
+export class UnsafeVideoUrlError extends WorkflowError {
+  override readonly name = 'UnsafeVideoUrlError';
+  readonly retryable = false;
+}

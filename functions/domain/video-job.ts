@@ -1,0 +1,114 @@
+// A VideoJob: the record we keep of one generation, and the data that flows between the workflow's states.
+import type { VideoRequest } from '#domain/video-request';
+
+export const JOB_STATUSES = [
+  'PENDING',
+  'QUEUED',
+  'PROCESSING',
+  'STORING',
+  'COMPLETED',
+  'FAILED',
+  'EXPIRED',
+  'TIMED_OUT',
+  'CANCELLED',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES = ['COMPLETED', 'FAILED', 'EXPIRED', 'TIMED_OUT', 'CANCELLED'] as const;
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+export const isTerminal = (status: JobStatus): status is TerminalStatus =>
+  (TERMINAL_STATUSES as readonly string[]).includes(status);
+
+export type JobSource = 'api' | 'upload' | 'batch' | 'cli';
+
+/**
+ * Where the submit stands, written before and after the one paid POST so that a retried Lambda can tell
+ * "never sent" from "sent, answer lost". IN_FLIGHT and UNKNOWN both forbid another POST.
+ */
+export type SubmitState = 'IN_FLIGHT' | 'ACCEPTED' | 'NOT_CREATED' | 'UNKNOWN';
+
+export interface StoredVideo {
+  bucket: string;
+  key: string;
+  bytes: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface SegmindMetrics {
+  inferenceTime?: number;
+  queueTime?: number;
+  totalTime?: number;
+  cost?: number;
+  remainingCredits?: number;
+}
+
+/** The job record, one DynamoDB item keyed by `jobId`. Timestamps are ISO-8601 strings. */
+export interface VideoJob {
+  jobId: string;
+  status: JobStatus;
+  source: JobSource;
+  request: VideoRequest;
+  createdAt: string;
+  updatedAt: string;
+  batchId?: string;
+  submitState?: SubmitState;
+  submitAttempts?: number;
+  segmindRequestId?: string;
+  statusUrl?: string;
+  responseUrl?: string;
+  submittedAt?: string;
+  processingAt?: string;
+  storingAt?: string;
+  completedAt?: string;
+  failedAt?: string;
+  pollCount?: number;
+  lastSegmindStatus?: string;
+  video?: StoredVideo;
+  metrics?: SegmindMetrics;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+// ---- What flows through the state machine (JSONPath, each Task writes under its own resultPath) ----
+
+/** Execution input. The execution name is the jobId. */
+export interface VideoJobInput {
+  jobId: string;
+  request: VideoRequest;
+}
+
+/** `$.segmind`, written by Submit. */
+export interface SubmittedJob {
+  requestId: string;
+  statusUrl: string;
+  responseUrl: string;
+  submittedAt: string;
+}
+
+/** `$.poll`, written by Submit (first wait) and by every PollStatus. */
+export interface PollState {
+  /** What the workflow's Choice branches on: COMPLETED, FAILED, or anything else to keep waiting. */
+  status: string;
+  pollCount: number;
+  /** Absolute time of the next poll (the Wait state's TimestampPath). */
+  nextPollAt: string;
+  /** Consecutive throttled or failed polls, for backoff. */
+  strikes: number;
+  /** Segmind's detail when status is FAILED. */
+  error?: string;
+}
+
+/** `$.result`, written by FetchResult. */
+export interface FetchedResult {
+  videoUrl: string;
+  fileSize?: number;
+  contentType?: string;
+  metrics: SegmindMetrics;
+}
+
+/** `$.failure`, written by every Catch (Step Functions' own shape) or by the FAILED branch. */
+export interface WorkflowFailure {
+  Error: string;
+  Cause?: string;
+}
