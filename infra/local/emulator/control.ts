@@ -21,6 +21,11 @@ export interface LatencyModel {
   /** Probability that a job lands on a cold worker, and the extra seconds that costs (uniform range). */
   coldWorkerProbability: number;
   coldWorkerExtraSeconds: [number, number];
+  /**
+   * Added: non-cold totals (queue + inference) are clamped into this range. The default model uses
+   * [30, 120], the public range; omit it (or configure [0, 1e9]) for an unbounded model.
+   */
+  totalRangeSeconds?: [number, number];
 }
 
 export interface EmulatorConfig {
@@ -78,6 +83,8 @@ export interface Counters {
   byStatusCode: Record<string, number>;
   /** Highest number of jobs QUEUED or PROCESSING at the same time. */
   maxConcurrentJobs: number;
+  /** Added: connections destroyed on purpose by a fault (these have no status code). */
+  connectionsReset: number;
 }
 
 export interface EmulatorJobView {
@@ -87,6 +94,17 @@ export interface EmulatorJobView {
   image: string | null;
   status: 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
   submittedAt: string;
+  // Added: the job's parameters and its drawn latency (emulated seconds), for determinism checks.
+  resolution: '1080p' | '2k' | '4k';
+  duration: 6 | 8 | 10;
+  generateAudio: boolean;
+  queueSeconds: number;
+  inferenceSeconds: number;
+  coldWorker: boolean;
+  /** Set once the job is FAILED or COMPLETED (real time, ISO-8601). */
+  finishedAt: string | null;
+  /** Past the retention window: status and result answer 404. */
+  expired: boolean;
 }
 
 /**
@@ -96,6 +114,8 @@ export interface EmulatorJobView {
  *   POST {CONTROL_PREFIX}/failures body FailureRule                DELETE {CONTROL_PREFIX}/failures
  *   POST {CONTROL_PREFIX}/credits  body {apiKey, credits}
  *   GET  {CONTROL_PREFIX}/counters GET {CONTROL_PREFIX}/jobs   POST {CONTROL_PREFIX}/reset
+ * Added: GET {CONTROL_PREFIX}/config, POST {CONTROL_PREFIX}/clock body {advanceSeconds}.
+ * Over HTTP a fault `count` of null or "Infinity" means Infinity (JSON has no Infinity).
  */
 export interface EmulatorControl {
   configure(config: Partial<Omit<EmulatorConfig, 'latency'>> & { latency?: Partial<LatencyModel> }): void;
@@ -109,6 +129,8 @@ export interface EmulatorControl {
   jobs(): EmulatorJobView[];
   /** Forget jobs, faults, rules and counters; restore the start-up config and credits. */
   reset(): void;
+  /** Added: jump emulated time forward (e.g. past the retention window) without waiting. */
+  advanceClock(emulatedSeconds: number): void;
 }
 
 export interface EmulatorOptions {
@@ -123,6 +145,10 @@ export interface EmulatorOptions {
   rateLimitPerMinute?: number;
   /** Where generated MP4s are cached (default .local/emulator-cache). */
   cacheDir?: string;
+  // Added: the rest of the start-up config (reset() returns to these).
+  latency?: Partial<LatencyModel>;
+  retentionSeconds?: number;
+  costPerJob?: number;
 }
 
 export interface RunningEmulator {
@@ -131,4 +157,12 @@ export interface RunningEmulator {
   apiKeys: string[];
   control: EmulatorControl;
   stop(): Promise<void>;
+  /**
+   * Added: makes the output MP4s for these job shapes now (cached on disk), so that the first job of a
+   * shape is not held in PROCESSING while ffmpeg runs — which at a high time scale would inflate its
+   * reported inference time. Benchmarks and time-sensitive tests call it before they start.
+   */
+  prepareVideos(
+    shapes: Array<{ resolution: '1080p' | '2k' | '4k'; duration: 6 | 8 | 10; generateAudio: boolean }>,
+  ): Promise<void>;
 }
