@@ -7,9 +7,21 @@ export const ENV = {
   /** On AWS: the Secrets Manager secret holding the key. Locally: unset, and SEGMIND_API_KEY is used. */
   segmindApiKeySecret: 'SEGMIND_API_KEY_SECRET_NAME',
   segmindApiKey: 'SEGMIND_API_KEY',
+  /** Milliseconds allowed to open the connection (DNS, TCP, TLS) to Segmind. */
+  segmindConnectTimeoutMs: 'SEGMIND_CONNECT_TIMEOUT_MS',
+  /** Milliseconds allowed from connection to the last byte of Segmind's answer. */
+  segmindReadTimeoutMs: 'SEGMIND_READ_TIMEOUT_MS',
+  /** Largest JSON answer from Segmind the client will read, in bytes. */
+  segmindMaxResponseBytes: 'SEGMIND_MAX_RESPONSE_BYTES',
   /** Local stack only: how many times faster than real time the emulator's clock (and our waits) run. */
   timeScale: 'LTX_TIME_SCALE',
   /** Local stack only: hosts store-video may fetch from although they are loopback (the emulator). */
   allowedVideoHosts: 'LTX_ALLOWED_VIDEO_HOSTS',
   eventBusName: 'EVENT_BUS_NAME',
+  /** The VideoJob state machine the entry points start executions of (execution name = job id). */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** API: how long a presigned download URL of a finished video stays valid, in seconds. */
+  videoLinkTtlSeconds: 'VIDEO_LINK_TTL_SECONDS',
+  /** API: comma-separated origins allowed to call the API from a browser (`*` for any); unset = no CORS. */
+  corsAllowOrigins: 'CORS_ALLOW_ORIGINS',
 } as const;
