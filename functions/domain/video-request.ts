@@ -25,9 +25,7 @@ export const videoRequestSchema = z
       .default(8),
     resolution: z.enum(RESOLUTIONS, { error: 'resolution must be one of 1080p, 2k, 4k' }).default('2k'),
     generateAudio: z.boolean({ error: 'generateAudio must be true or false' }).default(true),
-    imageUrl: z
-      .url({ protocol: /^https?$/, error: 'imageUrl must be an http(s) URL' })
-      .optional(),
+    imageUrl: z.url({ protocol: /^https?$/, error: 'imageUrl must be an http(s) URL' }).optional(),
   })
   .strict();
 
