@@ -52,3 +52,27 @@ export class UnsafeVideoUrlError extends WorkflowError {
   override readonly name = 'UnsafeVideoUrlError';
   readonly retryable = false;
 }
+
+/** The video request breaks the schema. Retrying cannot help; the message names the offending field. */
+export class InvalidVideoRequestError extends WorkflowError {
+  override readonly name = 'InvalidVideoRequestError';
+  readonly retryable = false;
+  /** The dotted path of the first offending field, e.g. `duration` (empty for the request as a whole). */
+  readonly field: string;
+  constructor(message: string, field: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.field = field;
+  }
+}
+
+/** A workflow step got a payload it cannot read: a wiring bug in the state machine, not a Segmind problem. */
+export class InvalidPayloadError extends WorkflowError {
+  override readonly name = 'InvalidPayloadError';
+  readonly retryable = false;
+}
+
+/** The result was asked for before Segmind had it (still QUEUED/PROCESSING). Asking again later may work. */
+export class ResultNotReadyError extends WorkflowError {
+  override readonly name = 'ResultNotReadyError';
+  readonly retryable = true;
+}

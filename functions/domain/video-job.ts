@@ -62,12 +62,19 @@ export interface VideoJob {
   storingAt?: string;
   completedAt?: string;
   failedAt?: string;
+  /** When the job was cancelled (through the API); the status is then CANCELLED. */
+  cancelledAt?: string;
   pollCount?: number;
   lastSegmindStatus?: string;
   video?: StoredVideo;
   metrics?: SegmindMetrics;
   errorCode?: string;
   errorMessage?: string;
+  /**
+   * Fingerprint of the validated request (#domain/job-id fingerprintRequest), so that an Idempotency-Key
+   * reused with a different body is refused instead of silently answered with the first job.
+   */
+  requestHash?: string;
 }
 
 // ---- What flows through the state machine (JSONPath, each Task writes under its own resultPath) ----
@@ -86,6 +93,12 @@ export interface SubmittedJob {
   submittedAt: string;
 }
 
+/** What Submit returns, written to `$.segmind`: the accepted job and when to poll it first. */
+export interface SubmitResult extends SubmittedJob {
+  /** Absolute time of the first poll (the first Wait state's TimestampPath). */
+  firstPollAt: string;
+}
+
 /** `$.poll`, written by Submit (first wait) and by every PollStatus. */
 export interface PollState {
   /** What the workflow's Choice branches on: COMPLETED, FAILED, or anything else to keep waiting. */
@@ -97,6 +110,11 @@ export interface PollState {
   strikes: number;
   /** Segmind's detail when status is FAILED. */
   error?: string;
+  /**
+   * The last status Segmind itself reported (QUEUED, PROCESSING, …), kept across THROTTLED polls so that
+   * the job record is written only when Segmind's status really changes.
+   */
+  lastSegmindStatus?: string;
 }
 
 /** `$.result`, written by FetchResult. */

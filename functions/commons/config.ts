@@ -1,0 +1,65 @@
+// Environment variables parsed once into frozen, typed objects — one per need, so a Lambda only demands
+// the variables it uses. Each getter is memoised: call it at a handler's module scope to fail at start-up
+// with a message naming the missing variable, yet late enough that tests can set the environment first.
+import { ENV } from '#commons/env';
+
+/** A variable is missing or unusable. Thrown at start-up (module scope), so the function never runs half-configured. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const optional = (env: Env, name: string): string | undefined => {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+};
+
+const required = (env: Env, name: string, what: string): string => {
+  const value = optional(env, name);
+  if (value === undefined) {
+    throw new ConfigError(`Missing environment variable ${name} (${what})`);
+  }
+  return value;
+};
+
+/** Memoises a loader and freezes what it returns. `reset` is for tests that change the environment. */
+const once = <T extends object>(load: (env: Env) => T): { (): Readonly<T>; reset(): void } => {
+  let value: Readonly<T> | undefined;
+  const get = (): Readonly<T> => {
+    value ??= Object.freeze(load(process.env));
+    return value;
+  };
+  return Object.assign(get, {
+    reset: (): void => {
+      value = undefined;
+    },
+  });
+};
+
+export interface JobsConfig {
+  /** The DynamoDB table of job records (partition key `jobId`). */
+  jobsTableName: string;
+}
+
+export const parseJobsConfig = (env: Env): JobsConfig => ({
+  jobsTableName: required(env, ENV.jobsTable, 'the DynamoDB table of job records'),
+});
+
+export const jobsConfig = once(parseJobsConfig);
+
+/** Where the Segmind API key comes from: Secrets Manager on AWS, the environment on the local stack. */
+export type SegmindKeySource = { kind: 'secret'; secretName: string } | { kind: 'env'; apiKey: string };
+
+export const parseSegmindKeySource = (env: Env): SegmindKeySource => {
+  const secretName = optional(env, ENV.segmindApiKeySecret);
+  if (secretName !== undefined) return { kind: 'secret', secretName };
+  const apiKey = optional(env, ENV.segmindApiKey);
+  if (apiKey !== undefined) return { kind: 'env', apiKey };
+  throw new ConfigError(
+    `Missing environment variable ${ENV.segmindApiKeySecret} (the Secrets Manager secret holding the Segmind ` +
+      `API key, on AWS) or ${ENV.segmindApiKey} (the key itself, on the local stack)`,
+  );
+};
+
+export const segmindKeySource = once(parseSegmindKeySource);

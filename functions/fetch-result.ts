@@ -1,0 +1,46 @@
+// FetchResult task: reads Segmind's result and records its cost and timings (see #domain/fetch-result).
+// Payload: {jobId, segmind}; returns FetchedResult, written to `$.result`.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { createJobStore } from '#adapters/job-store';
+import { jobClockFromEnv } from '#commons/clock';
+import { jobsConfig } from '#commons/config';
+import { lambdaHandler, logger, metrics } from '#commons/powertools';
+import { segmindApiKeyProvider } from '#commons/segmind-key';
+import { InvalidPayloadError } from '#domain/errors';
+import { type FetchResultDeps, fetchResult } from '#domain/fetch-result';
+import { JOB_ID_PATTERN } from '#domain/job-id';
+import type { FetchedResult } from '#domain/video-job';
+import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
+
+jobsConfig();
+const segmindSettings = segmindConfigFromEnv();
+const apiKey = segmindApiKeyProvider();
+const clock = jobClockFromEnv();
+
+const payloadSchema = z.looseObject({
+  jobId: z.string().regex(JOB_ID_PATTERN, 'jobId must be 1-80 of A-Z a-z 0-9 _ -'),
+  segmind: z.looseObject({ requestId: z.string().min(1), responseUrl: z.string().min(1) }),
+});
+
+let deps: FetchResultDeps | undefined;
+const dependencies = (): FetchResultDeps => {
+  deps ??= { store: createJobStore(), segmind: new SegmindClient({ ...segmindSettings, apiKey }), clock };
+  return deps;
+};
+
+export const handler = lambdaHandler(async (event: unknown): Promise<FetchedResult> => {
+  const parsed = payloadSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidPayloadError(`FetchResult got an unreadable payload: ${z.prettifyError(parsed.error)}`);
+  }
+  const { jobId, segmind } = parsed.data;
+  logger.appendKeys({ jobId, segmindRequestId: segmind.requestId });
+  const result = await fetchResult({ jobId, segmind }, dependencies());
+  const { cost, inferenceTime } = result.metrics;
+  if (cost !== undefined) metrics.addMetric('SegmindCost', MetricUnit.NoUnit, cost);
+  if (inferenceTime !== undefined)
+    metrics.addMetric('SegmindInferenceTime', MetricUnit.Seconds, inferenceTime);
+  logger.info('Fetched the result', { fileSize: result.fileSize, metrics: result.metrics });
+  return result;
+});

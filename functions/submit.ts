@@ -1,0 +1,67 @@
+// Submit task: validates the request and POSTs it to Segmind at most once (see #domain/submit-job).
+// Payload: the execution input `$` ({jobId, request}); returns SubmitResult, written to `$.segmind`.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { createJobStore } from '#adapters/job-store';
+import { jobClockFromEnv } from '#commons/clock';
+import { jobsConfig } from '#commons/config';
+import { lambdaHandler, logger, metrics } from '#commons/powertools';
+import { segmindApiKeyProvider } from '#commons/segmind-key';
+import { InvalidPayloadError } from '#domain/errors';
+import { JOB_ID_PATTERN } from '#domain/job-id';
+import { type SubmitJobDeps, submitJob } from '#domain/submit-job';
+import type { JobSource, SubmitResult } from '#domain/video-job';
+import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
+
+// Read at load, so that a missing or bad variable fails the cold start and names itself.
+jobsConfig();
+const segmindSettings = segmindConfigFromEnv();
+const apiKey = segmindApiKeyProvider();
+const clock = jobClockFromEnv();
+
+const JOB_SOURCES = ['api', 'upload', 'batch', 'cli'] as const satisfies readonly JobSource[];
+
+// Loose: the task gets the whole execution input, of which it reads only this. The request itself is
+// validated by the use case, which names the offending field in InvalidVideoRequestError.
+const payloadSchema = z.looseObject({
+  jobId: z.string().regex(JOB_ID_PATTERN, 'jobId must be 1-80 of A-Z a-z 0-9 _ -'),
+  request: z.unknown(),
+  source: z.enum(JOB_SOURCES).optional(),
+  batchId: z.string().min(1).optional(),
+});
+
+// Created on first use, not at import: the local stack configures the AWS clients after loading handlers.
+let deps: SubmitJobDeps | undefined;
+const dependencies = (): SubmitJobDeps => {
+  deps ??= {
+    store: createJobStore(),
+    segmind: new SegmindClient({ ...segmindSettings, apiKey }),
+    clock,
+    onAccepted: (submitted) => {
+      metrics.addMetric('SegmindJobsSubmitted', MetricUnit.Count, 1);
+      logger.info('Segmind accepted the job', { segmindRequestId: submitted.requestId });
+    },
+  };
+  return deps;
+};
+
+export const handler = lambdaHandler(async (event: unknown): Promise<SubmitResult> => {
+  const parsed = payloadSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidPayloadError(`Submit got an unreadable payload: ${z.prettifyError(parsed.error)}`);
+  }
+  const { jobId, request, source, batchId } = parsed.data;
+  logger.appendKeys({ jobId });
+  const result = await submitJob(
+    {
+      jobId,
+      request,
+      ...(source === undefined ? {} : { source }),
+      ...(batchId === undefined ? {} : { batchId }),
+    },
+    dependencies(),
+  );
+  logger.appendKeys({ segmindRequestId: result.requestId });
+  logger.info('Submitted; first poll scheduled', { firstPollAt: result.firstPollAt });
+  return result;
+});

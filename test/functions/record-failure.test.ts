@@ -1,0 +1,100 @@
+// The RecordFailure Lambda end to end on a real (local) DynamoDB: the record always ends terminal, a
+// cancelled job stays cancelled, and no failure shape makes it throw.
+
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { configureAwsClients } from '#commons/aws-clients';
+import { ENV } from '#commons/env';
+import type { FailureOutcome } from '#domain/record-failure';
+import type { VideoJob } from '#domain/video-job';
+import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
+import { pendingJob } from '#test/support/workflow-fakes';
+
+let table: JobsTable;
+let handler: (event: unknown, context: Context) => Promise<FailureOutcome>;
+
+beforeAll(async () => {
+  table = await startJobsTable();
+  vi.stubEnv(ENV.jobsTable, table.tableName);
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+  configureAwsClients({ dynamodb: table.clientConfig });
+  ({ handler } = await import('#functions/record-failure'));
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await table?.close();
+});
+
+const context = { functionName: 'RecordFailure', awsRequestId: 'lambda-req-1' } as Context;
+
+let counter = 0;
+const arrange = async (overrides: Partial<VideoJob> = {}): Promise<string> => {
+  counter += 1;
+  const jobId = `failure-${counter}`;
+  await table.client.send(
+    new PutCommand({
+      TableName: table.tableName,
+      Item: pendingJob(jobId, { status: 'PROCESSING', ...overrides }),
+    }),
+  );
+  return jobId;
+};
+const record = async (jobId: string) =>
+  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+
+describe('RecordFailure handler', () => {
+  it("ends the job with the Catch's error, as AWS hands it over", async () => {
+    const jobId = await arrange();
+    const cause = JSON.stringify({
+      errorType: 'JobDeadlineExceededError',
+      errorMessage: 'no terminal status from Segmind 2400 s after submit',
+      trace: ['JobDeadlineExceededError: no terminal status', '    at pollJob (/var/task/index.mjs:1:1)'],
+    });
+    const outcome = await handler(
+      { jobId, failure: { Error: 'JobDeadlineExceededError', Cause: cause } },
+      context,
+    );
+    expect(outcome).toEqual({
+      status: 'TIMED_OUT',
+      errorCode: 'JobDeadlineExceededError',
+      errorMessage: 'no terminal status from Segmind 2400 s after submit',
+    });
+    expect(await record(jobId)).toMatchObject({ ...outcome, failedAt: expect.any(String) });
+  });
+
+  it('leaves a cancelled job CANCELLED', async () => {
+    const jobId = await arrange({
+      status: 'CANCELLED',
+      errorCode: 'JobCancelledError',
+      errorMessage: 'Cancelled through the API',
+    });
+    const outcome = await handler(
+      { jobId, failure: { Error: 'SegmindJobFailedError', Cause: 'late failure' } },
+      context,
+    );
+    expect(outcome.status).toBe('CANCELLED');
+    expect(await record(jobId)).toMatchObject({
+      status: 'CANCELLED',
+      errorMessage: 'Cancelled through the API',
+    });
+  });
+
+  it.each([undefined, null, 'States.TaskFailed', 42, { Cause: { nested: true } }, { Error: ['x'] }])(
+    'records a failure it cannot read (%j) instead of throwing',
+    async (failure) => {
+      const jobId = await arrange();
+      const outcome = await handler({ jobId, failure }, context);
+      expect(outcome.status).toBe('FAILED');
+      expect((await record(jobId))?.status).toBe('FAILED');
+    },
+  );
+
+  it('throws only when there is no job id to record against', async () => {
+    await expect(handler({ failure: { Error: 'X' } }, context)).rejects.toMatchObject({
+      name: 'InvalidPayloadError',
+    });
+  });
+});
