@@ -1,0 +1,98 @@
+// Where the pipeline keeps things: the videos bucket (plus its access-log bucket) and the jobs table.
+// Secure defaults live here once; the functions get narrow grants from the workflow construct.
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
+
+/** Key prefix of the stored videos: the only place store-video may write. */
+export const VIDEOS_PREFIX = 'videos/';
+
+/** Global secondary indexes of the jobs table, by name. */
+export const JOB_INDEXES = {
+  /** List jobs by status, newest or oldest first: pk `status`, sk `createdAt`. */
+  byStatus: 'byStatus',
+  /** The jobs of one batch: pk `batchId`, sk `createdAt`. */
+  byBatch: 'byBatch',
+} as const;
+
+export class Storage extends Construct {
+  /** The generated videos. */
+  readonly videos: Bucket;
+  /** S3 server access logs of the videos bucket. */
+  readonly accessLogs: Bucket;
+  /** One item per VideoJob, keyed by `jobId`. */
+  readonly jobs: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    // Encryption: SSE-S3 rather than KMS. A customer-managed key adds a monthly fee, a KMS request per
+    // part upload and presigned GET, and kms:Decrypt grants for every reader of a presigned URL, while
+    // these objects are already private, TLS-only and audited through the access logs. Log delivery to
+    // a target bucket does not support SSE-KMS anyway.
+    this.accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This bucket is the access-log target of the videos bucket; logging access to the logs bucket ' +
+        'would need yet another bucket, and so on.',
+    });
+
+    this.videos = new Bucket(this, 'Videos', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'videos-bucket/',
+      lifecycleRules: [
+        // A copy that died mid-way leaves invisible, billed parts behind; nothing resumes them later.
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        // store-video deletes its staged copy itself; this catches the copies of functions that died.
+        {
+          id: 'expire-staged-uploads',
+          prefix: VIDEO_STAGING_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        // Versioning guards against accidental deletes and overwrites; keep such old versions a while only.
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // AWS-managed key (aws/dynamodb) rather than the default AWS-owned one: its use shows up in CloudTrail,
+    // and unlike a customer-managed key it needs no key policy or kms grants for each function.
+    this.jobs = new Table(this, 'Jobs', {
+      partitionKey: { name: 'jobId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.jobs.addGlobalSecondaryIndex({
+      indexName: JOB_INDEXES.byStatus,
+      partitionKey: { name: 'status', type: AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    this.jobs.addGlobalSecondaryIndex({
+      indexName: JOB_INDEXES.byBatch,
+      partitionKey: { name: 'batchId', type: AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+  }
+}

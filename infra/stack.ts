@@ -1,0 +1,107 @@
+// The one stack, wired like the architecture diagram, and buildApp(): the single way to build the CDK app,
+// used alike by `cdk synth` (infra/app.ts), the tests and the local runner, so all three see one template.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { PROJECT_ROOT } from '#infra/constructs/handlers';
+import { SegmindApiKey } from '#infra/constructs/secrets';
+import { Storage } from '#infra/constructs/storage';
+import { VideoJobWorkflow } from '#infra/constructs/video-job-workflow';
+
+export const STACK_NAME = 'LtxVideoPipeline';
+
+/** Context keys the app reads (`cdk synth -c key=value`, or cdk.json). */
+export const CONTEXT_KEYS = {
+  /** Use this existing Secrets Manager secret for the Segmind API key instead of creating one. */
+  segmindApiKeySecretName: 'segmindApiKeySecretName',
+  /** Point the functions at another Segmind endpoint (e.g. a staging emulator). */
+  segmindBaseUrl: 'segmindBaseUrl',
+} as const;
+
+export interface LtxVideoPipelineStackProps extends StackProps {
+  readonly segmindApiKeySecretName?: string;
+  readonly segmindBaseUrl?: string;
+}
+
+export class LtxVideoPipelineStack extends Stack {
+  readonly storage: Storage;
+  readonly segmindApiKey: SegmindApiKey;
+  readonly workflow: VideoJobWorkflow;
+
+  constructor(scope: Construct, id: string, props: LtxVideoPipelineStackProps = {}) {
+    super(scope, id, props);
+    this.storage = new Storage(this, 'Storage');
+    this.segmindApiKey = new SegmindApiKey(this, 'SegmindApiKey', {
+      ...(props.segmindApiKeySecretName === undefined
+        ? {}
+        : { existingSecretName: props.segmindApiKeySecretName }),
+    });
+    this.workflow = new VideoJobWorkflow(this, 'VideoJobWorkflow', {
+      jobs: this.storage.jobs,
+      videos: this.storage.videos,
+      segmindApiKey: this.segmindApiKey,
+      ...(props.segmindBaseUrl === undefined ? {} : { segmindBaseUrl: props.segmindBaseUrl }),
+    });
+  }
+}
+
+export interface BuildAppOptions {
+  /** false: skip esbuild bundling (fast, for tests and the local runner; same definition). @default true */
+  readonly bundling?: boolean;
+  /** Cloud assembly directory. @default CDK's (cdk.out under the CLI, a temp dir otherwise) */
+  readonly outdir?: string;
+  /** Extra context, e.g. { segmindApiKeySecretName: 'prod/segmind' }. */
+  readonly context?: Record<string, unknown>;
+  /**
+   * CDK's built-in CloudFormation validation of the template at synth (~3 s of WebAssembly on the first
+   * synth of a process). Keep it for real synths; tests and the local runner that only read the
+   * template may skip it. @default true
+   */
+  readonly cloudFormationValidation?: boolean;
+}
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly stack: LtxVideoPipelineStack;
+}
+
+/** cdk.json's context (feature flags): the CLI passes it itself, tests and the local runner need it too. */
+const cdkJsonContext = (): Record<string, unknown> => {
+  const config: unknown = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8'));
+  if (typeof config === 'object' && config !== null && 'context' in config) {
+    const { context } = config;
+    if (typeof context === 'object' && context !== null) return { ...context };
+  }
+  return {};
+};
+
+const optionalString = (app: App, key: string): string | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`context ${key} must be a string`);
+  return value;
+};
+
+export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
+  const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
+  // The documented switch: stacks matching none of these patterns are synthesized without bundling.
+  if (options.bundling === false) context['aws:cdk:bundling-stacks'] = [];
+  const app = new App({
+    context,
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+    ...(options.cloudFormationValidation === undefined
+      ? {}
+      : { builtinCloudFormationValidation: options.cloudFormationValidation }),
+  });
+
+  const segmindApiKeySecretName = optionalString(app, CONTEXT_KEYS.segmindApiKeySecretName);
+  const segmindBaseUrl = optionalString(app, CONTEXT_KEYS.segmindBaseUrl);
+  const stack = new LtxVideoPipelineStack(app, STACK_NAME, {
+    description: "ltx-video-pipeline: prompts and images to videos with Segmind's LTX-2 Fast",
+    ...(segmindApiKeySecretName === undefined ? {} : { segmindApiKeySecretName }),
+    ...(segmindBaseUrl === undefined ? {} : { segmindBaseUrl }),
+  });
+  Tags.of(stack).add('project', 'ltx-video-pipeline');
+  return { app, stack };
+};
