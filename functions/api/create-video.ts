@@ -1,0 +1,65 @@
+// POST /videos — validate the body against the one request schema, create the job and start its
+// workflow; 202 with where to poll. An Idempotency-Key makes a repeat return the same job.
+import { createJobStore } from '#adapters/job-store';
+import { createVideoWorkflow } from '#adapters/workflow-starter';
+import {
+  type CreatedJob,
+  createVideoBodySchema,
+  IDEMPOTENCY_KEY_HEADER,
+  idempotencyKeySchema,
+} from '#domain/api-schemas';
+import { jobIdFromIdempotencyKey, newJobId } from '#domain/job-id';
+import { type StartJobPorts, startJob } from '#domain/start-job';
+import {
+  type ApiRoute,
+  apiHandler,
+  callerIdOf,
+  headerOf,
+  json,
+  jsonBodyOf,
+  parseInput,
+  requestPathOf,
+} from '#functions/api/http';
+
+const BODY_FIELDS = Object.keys(createVideoBodySchema.shape);
+
+export const createVideoRoute =
+  (ports: StartJobPorts): ApiRoute =>
+  async (event) => {
+    const rawKey = headerOf(event, IDEMPOTENCY_KEY_HEADER);
+    const idempotencyKey =
+      rawKey === undefined
+        ? undefined
+        : parseInput(idempotencyKeySchema, rawKey, {
+            whole: IDEMPOTENCY_KEY_HEADER,
+            keyKind: 'header',
+            knownKeys: [],
+          });
+    const request = parseInput(createVideoBodySchema, jsonBodyOf(event), {
+      whole: 'body',
+      keyKind: 'field',
+      knownKeys: BODY_FIELDS,
+    });
+
+    const { job, created } = await startJob(ports, {
+      jobId:
+        idempotencyKey === undefined
+          ? newJobId()
+          : jobIdFromIdempotencyKey(callerIdOf(event), idempotencyKey),
+      source: 'api',
+      request,
+      rejectDifferentRequest: idempotencyKey !== undefined,
+    });
+
+    const self = `${requestPathOf(event)}/${job.jobId}`;
+    const body: CreatedJob = { jobId: job.jobId, status: job.status, links: { self } };
+    return json(202, body, {
+      Location: self,
+      // Tells a retrying client that this answer is the job an earlier call created.
+      ...(created ? {} : { 'Idempotent-Replayed': 'true' }),
+    });
+  };
+
+export const handler = apiHandler(
+  createVideoRoute({ jobs: createJobStore(), workflow: createVideoWorkflow(), now: () => new Date() }),
+);

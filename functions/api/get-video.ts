@@ -1,0 +1,32 @@
+// GET /videos/{jobId} — the job record as callers see it, with a short-lived download link once COMPLETED.
+import { createJobStore } from '#adapters/job-store';
+import { createVideoLinks, type VideoLinks } from '#adapters/video-links';
+import { type JobView, jobIdSchema, toJobView } from '#domain/api-schemas';
+import { JobNotFoundError } from '#domain/cancel-job';
+import type { JobStore } from '#domain/job-store';
+import { type ApiRoute, apiHandler, json, parseInput, requestPathOf } from '#functions/api/http';
+
+export interface GetVideoPorts {
+  jobs: Pick<JobStore, 'get'>;
+  links: VideoLinks;
+}
+
+export const getVideoRoute =
+  (ports: GetVideoPorts): ApiRoute =>
+  async (event) => {
+    const jobId = parseInput(jobIdSchema, event.pathParameters?.jobId, {
+      whole: 'jobId',
+      keyKind: 'path parameter',
+      knownKeys: [],
+    });
+    const job = await ports.jobs.get(jobId);
+    if (job === undefined) throw new JobNotFoundError(jobId);
+
+    const links: JobView['links'] = { self: requestPathOf(event) };
+    if (job.status === 'COMPLETED' && job.video !== undefined) {
+      links.video = await ports.links.downloadLink(job.video, `${job.jobId}.mp4`);
+    }
+    return json(200, toJobView(job, links));
+  };
+
+export const handler = apiHandler(getVideoRoute({ jobs: createJobStore(), links: createVideoLinks() }));

@@ -1,0 +1,215 @@
+// What every API handler shares: reading an API Gateway proxy event, answering in JSON, and the one place
+// errors become HTTP responses. Only errors we raised on purpose reach the caller with their message;
+// anything else is a generic 500 carrying the request id, with the detail in the log only.
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { ENV } from '#commons/env';
+import { lambdaHandler, logger } from '#commons/powertools';
+import { type ErrorBody, type FieldError, type FieldErrorContext, fieldErrorsOf } from '#domain/api-schemas';
+import { JobAlreadyEndedError, JobNotFoundError } from '#domain/cancel-job';
+import { InvalidCursorError } from '#domain/list-jobs';
+import { IdempotencyKeyReusedError } from '#domain/start-job';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+export type ApiRoute = (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+/** The input breaks a rule; every problem names its field. */
+export class RequestValidationError extends Error {
+  override readonly name = 'RequestValidationError';
+  readonly fields: FieldError[];
+  constructor(fields: FieldError[]) {
+    super(`invalid request: ${fields.map((f) => f.message).join('; ')}`);
+    this.fields = fields;
+  }
+}
+
+// ---- reading the event ----
+
+/** A header, whatever case the client or API Gateway gave its name. */
+export const headerOf = (event: ApiEvent, name: string): string | undefined => {
+  const wanted = name.toLowerCase();
+  const entry = Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === wanted);
+  return entry?.[1] ?? undefined;
+};
+
+/** The id API Gateway gave the request (also in its access log), else the Lambda's own. */
+export const requestIdOf = (event: ApiEvent | undefined, context: Context | undefined): string =>
+  event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
+
+/**
+ * Who is calling, for scoping Idempotency-Keys: the IAM principal when the API uses IAM auth, the API key
+ * otherwise. Locally there are no credentials and every caller is `anonymous`.
+ */
+export const callerIdOf = (event: ApiEvent): string => {
+  const identity = event.requestContext?.identity;
+  if (identity?.userArn) return `iam:${identity.userArn}`;
+  if (identity?.apiKeyId) return `api-key:${identity.apiKeyId}`;
+  return 'anonymous';
+};
+
+/**
+ * The path the client called, stage and custom-domain base path included, so links built on it resolve
+ * against the request URL whichever way the API is reached.
+ */
+export const requestPathOf = (event: ApiEvent): string =>
+  (event.requestContext?.path || event.path || '/').replace(/\/+$/, '');
+
+/** The body as JSON. Bodies API Gateway base64-encoded (binary media types) are decoded first. */
+export const jsonBodyOf = (event: ApiEvent): unknown => {
+  if (event.body === null || event.body === undefined || event.body === '') {
+    throw new RequestValidationError([{ field: 'body', message: 'the request body must be a JSON object' }]);
+  }
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new RequestValidationError([{ field: 'body', message: 'the request body is not valid JSON' }]);
+  }
+};
+
+/** Parses with the schema or throws RequestValidationError naming every field at fault. */
+export const parseInput = <S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  context: FieldErrorContext,
+): z.output<S> => {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new RequestValidationError(fieldErrorsOf(result.error, input, context));
+};
+
+// ---- answering ----
+
+const BASE_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  // Bodies carry job states and presigned URLs: neither should be served from a cache.
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+} as const;
+
+export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult => ({
+  statusCode,
+  headers: { ...BASE_HEADERS, ...headers },
+  body: JSON.stringify(body),
+});
+
+interface Mapped {
+  statusCode: number;
+  code: string;
+  message: string;
+  fields?: FieldError[];
+}
+
+/** The one table from errors to HTTP. Anything not listed is internal. */
+const mapError = (error: unknown): Mapped | undefined => {
+  if (error instanceof RequestValidationError) {
+    return { statusCode: 400, code: 'ValidationError', message: error.message, fields: error.fields };
+  }
+  if (error instanceof InvalidCursorError) {
+    return {
+      statusCode: 400,
+      code: 'ValidationError',
+      message: `invalid request: ${error.message}`,
+      fields: [{ field: 'cursor', message: error.message }],
+    };
+  }
+  if (error instanceof JobNotFoundError) return { statusCode: 404, code: 'NotFound', message: error.message };
+  if (error instanceof JobAlreadyEndedError) {
+    return { statusCode: 409, code: 'JobAlreadyEnded', message: error.message };
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    // 422, as the IETF Idempotency-Key draft asks for a key reused with a different payload.
+    return {
+      statusCode: 422,
+      code: 'IdempotencyKeyReused',
+      message: error.message,
+      fields: [{ field: 'Idempotency-Key', message: error.message }],
+    };
+  }
+  return undefined;
+};
+
+export const errorResponse = (error: unknown, requestId: string): ApiResult => {
+  const mapped = mapError(error);
+  if (mapped === undefined) {
+    logger.error('Request failed', { requestId, error: error instanceof Error ? error : String(error) });
+    const body: ErrorBody = {
+      error: {
+        code: 'InternalError',
+        message: `The request failed on our side. Quote request id ${requestId} when reporting it.`,
+        requestId,
+      },
+    };
+    return json(500, body);
+  }
+  logger.info('Request refused', {
+    requestId,
+    statusCode: mapped.statusCode,
+    code: mapped.code,
+    reason: mapped.message,
+  });
+  const body: ErrorBody = {
+    error: {
+      code: mapped.code,
+      message: mapped.message,
+      ...(mapped.fields === undefined ? {} : { fields: mapped.fields }),
+      requestId,
+    },
+  };
+  return json(mapped.statusCode, body);
+};
+
+// ---- middlewares ----
+
+/** Logs carry the API request id, the same id an error body quotes and the access log records. */
+const correlation = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+  before: (request) => {
+    logger.setCorrelationId(requestIdOf(request.event, request.context));
+  },
+});
+
+/** Sets the response for any error; runs before the Powertools error hooks, which then see a handled request. */
+const httpErrors = (): MiddlewareObj<ApiEvent, ApiResult> => ({
+  onError: (request) => {
+    request.response = errorResponse(request.error, requestIdOf(request.event, request.context));
+  },
+});
+
+/** Browser callers: echo an allowed Origin (CORS_ALLOW_ORIGINS) on every answer, errors included. */
+const cors = (allowedOrigins: readonly string[]): MiddlewareObj<ApiEvent, ApiResult> => {
+  const addHeaders = (request: { event: ApiEvent; response: ApiResult | null }): void => {
+    if (request.response === null || allowedOrigins.length === 0) return;
+    const origin = headerOf(request.event, 'Origin');
+    const allowed = allowedOrigins.includes('*')
+      ? '*'
+      : origin && allowedOrigins.includes(origin)
+        ? origin
+        : undefined;
+    if (allowed === undefined) return;
+    request.response.headers = {
+      ...request.response.headers,
+      'Access-Control-Allow-Origin': allowed,
+      'Access-Control-Expose-Headers': 'Location',
+      ...(allowed === '*' ? {} : { Vary: 'Origin' }),
+    };
+  };
+  return { after: addHeaders, onError: addHeaders };
+};
+
+export const parseCorsOrigins = (raw: string | undefined): string[] =>
+  (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
+
+/**
+ * An API handler: the shared Powertools wrapper, then correlation, CORS and error mapping. The result is a
+ * plain (event, context) → APIGatewayProxyResult function, which a local HTTP server can call as is.
+ */
+export const apiHandler = (route: ApiRoute) =>
+  lambdaHandler<ApiEvent, ApiResult>(route)
+    .use(correlation())
+    .use(cors(parseCorsOrigins(process.env[ENV.corsAllowOrigins])))
+    .use(httpErrors());

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type * as Http from '#functions/api/http';
+import { apiEvent, stubApiEnvironment } from '#test/api/support/api-events';
+
+let http: typeof Http;
+beforeAll(async () => {
+  stubApiEnvironment();
+  http = await import('#functions/api/http');
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+});
+
+const event = apiEvent({ method: 'GET', resource: '/videos', path: '/videos' });
+
+describe('reading the event', () => {
+  it('finds headers whatever their case', () => {
+    const withHeader = { ...event, headers: { 'IDEMPOTENCY-KEY': 'k1' } };
+    expect(http.headerOf(withHeader, 'Idempotency-Key')).toBe('k1');
+    expect(http.headerOf({ ...event, headers: {} }, 'Idempotency-Key')).toBeUndefined();
+  });
+
+  it('scopes callers by IAM principal, then API key, else anonymous (the local stack)', () => {
+    const identity = event.requestContext.identity;
+    expect(http.callerIdOf(event)).toBe('iam:arn:aws:iam::123456789012:user/alice');
+    const keyOnly = {
+      ...event,
+      requestContext: { ...event.requestContext, identity: { ...identity, userArn: null, apiKeyId: 'k-1' } },
+    };
+    expect(http.callerIdOf(keyOnly)).toBe('api-key:k-1');
+    const none = {
+      ...event,
+      requestContext: { ...event.requestContext, identity: { ...identity, userArn: null } },
+    };
+    expect(http.callerIdOf(none)).toBe('anonymous');
+  });
+
+  it('builds links on the path the client called, stage included, without a trailing slash', () => {
+    expect(http.requestPathOf(event)).toBe('/v1/videos');
+    expect(
+      http.requestPathOf({ ...event, requestContext: { ...event.requestContext, path: '/base/videos/' } }),
+    ).toBe('/base/videos');
+  });
+});
+
+describe('error answers', () => {
+  it('hide anything unexpected behind a generic 500 that quotes the request id', () => {
+    const error = new TypeError("Cannot read properties of undefined (reading 'Item')");
+    const result = http.errorResponse(error, 'req-42');
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body)).toEqual({
+      error: { code: 'InternalError', message: expect.stringContaining('req-42'), requestId: 'req-42' },
+    });
+    expect(result.body).not.toMatch(/Cannot read|TypeError|\.ts:\d+/);
+    expect(result.headers).toMatchObject({
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+    });
+  });
+
+  it('keep the fields of a validation error', () => {
+    const result = http.errorResponse(
+      new http.RequestValidationError([{ field: 'prompt', message: 'prompt is required' }]),
+      'r',
+    );
+    expect(result.statusCode).toBe(400);
+    expect(JSON.parse(result.body).error.fields).toEqual([
+      { field: 'prompt', message: 'prompt is required' },
+    ]);
+  });
+});
