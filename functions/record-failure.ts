@@ -1,5 +1,7 @@
 // RecordFailure task: ends the job record with a terminal status (see #domain/record-failure).
-// Payload: {jobId, failure}, where `failure` is a Catch's {Error, Cause}; returns {status, errorCode,
+// Payload: the whole state `$` — jobId, `failure` (a Catch's {Error, Cause}) and, once a poll ran, `poll`
+// (its pollCount goes on the record). The whole state rather than picked paths, because a JSONPath to a
+// field that is absent (no `poll` when Submit failed) would fail the state. Returns {status, errorCode,
 // errorMessage} as the record ends, written to `$.outcome`. Tolerates any `failure`, never throws on it.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
@@ -17,6 +19,8 @@ const clock = jobClockFromEnv();
 const payloadSchema = z.looseObject({
   jobId: z.string().regex(JOB_ID_PATTERN, 'jobId must be 1-80 of A-Z a-z 0-9 _ -'),
   failure: z.unknown(),
+  // Bookkeeping only: a poll state that cannot be read is ignored, never a reason to leave the job open.
+  poll: z.looseObject({ pollCount: z.number().int().nonnegative() }).optional().catch(undefined),
 });
 
 let deps: RecordFailureDeps | undefined;
@@ -33,9 +37,12 @@ export const handler = lambdaHandler(async (event: unknown): Promise<FailureOutc
       `RecordFailure got an unreadable payload: ${z.prettifyError(parsed.error)}`,
     );
   }
-  const { jobId, failure } = parsed.data;
+  const { jobId, failure, poll } = parsed.data;
   logger.appendKeys({ jobId });
-  const outcome = await recordFailure({ jobId, failure }, dependencies());
+  const outcome = await recordFailure(
+    { jobId, failure, ...(poll === undefined ? {} : { pollCount: poll.pollCount }) },
+    dependencies(),
+  );
   metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
   logger.warn('Job ended without a video', { ...outcome });
   return outcome;

@@ -283,6 +283,7 @@ export class DynamoJobStore implements JobStore, JobCanceller {
         status: failure.status,
         errorCode: failure.errorCode,
         errorMessage: failure.errorMessage,
+        ...(failure.pollCount === undefined ? {} : { pollCount: failure.pollCount }),
         failedAt: iso(at),
         updatedAt: iso(at),
       },

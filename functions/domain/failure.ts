@@ -21,25 +21,33 @@ export interface FailureContext {
   segmindRequestId?: string;
 }
 
-const STATUS_BY_ERROR: Readonly<Record<string, FailureStatus>> = Object.freeze({
-  SegmindNotFoundError: 'EXPIRED',
-  JobDeadlineExceededError: 'TIMED_OUT',
-  'States.Timeout': 'TIMED_OUT',
-  'States.HeartbeatTimeout': 'TIMED_OUT',
-  JobCancelledError: 'CANCELLED',
-});
+// Maps, not object literals: the key is an error name from outside, and a name such as "toString" or
+// "__proto__" must find nothing rather than a member of Object.prototype.
+const STATUS_BY_ERROR: ReadonlyMap<string, FailureStatus> = new Map([
+  ['SegmindNotFoundError', 'EXPIRED'],
+  ['JobDeadlineExceededError', 'TIMED_OUT'],
+  ['States.Timeout', 'TIMED_OUT'],
+  ['States.HeartbeatTimeout', 'TIMED_OUT'],
+  ['JobCancelledError', 'CANCELLED'],
+]);
 
-const DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
-  JobDeadlineExceededError: 'Segmind reported no terminal status before the polling deadline',
-  'States.Timeout': 'A workflow step ran past its timeout',
-  'States.HeartbeatTimeout': 'A workflow step stopped sending heartbeats',
-  JobCancelledError: 'The job was cancelled',
-  SubmitOutcomeUnknownError:
+const DEFAULT_MESSAGES: ReadonlyMap<string, string> = new Map([
+  ['JobDeadlineExceededError', 'Segmind reported no terminal status before the polling deadline'],
+  ['States.Timeout', 'A workflow step ran past its timeout'],
+  ['States.HeartbeatTimeout', 'A workflow step stopped sending heartbeats'],
+  ['JobCancelledError', 'The job was cancelled'],
+  [
+    'SubmitOutcomeUnknownError',
     'The submit may have reached Segmind but its request id is unknown; not re-submitted, to avoid a second paid job',
-});
+  ],
+]);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A field of the object itself, never one inherited from its prototype. */
+const ownField = (value: unknown, key: string): unknown =>
+  isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 
 /** Lines of a JavaScript, Java or Python stack trace: they belong in the logs, not in the job record. */
 const STACK_LINE = /^\s*(at\s+\S|Traceback \(most recent call last\)|File ".*", line \d+)/;
@@ -61,6 +69,7 @@ const messageOf = (value: unknown, depth = 0): string | undefined => {
   if (typeof value === 'string') return value;
   if (!isRecord(value) || depth > 3) return undefined;
   for (const key of MESSAGE_KEYS) {
+    if (!Object.hasOwn(value, key)) continue;
     const found = messageOf(value[key], depth + 1);
     if (found !== undefined && found.trim() !== '') return found;
   }
@@ -123,17 +132,17 @@ export const classifyFailure = (
   failure: WorkflowFailure,
   context: FailureContext = {},
 ): ClassifiedFailure => {
-  const rawError: unknown = isRecord(failure) ? failure.Error : undefined;
+  const rawError: unknown = ownField(failure, 'Error');
   const errorCode =
     typeof rawError === 'string' && rawError.trim() !== ''
       ? capped(rawError.trim(), MAX_ERROR_CODE_LENGTH)
       : 'UnknownError';
-  const status = STATUS_BY_ERROR[errorCode] ?? 'FAILED';
-  const detail = causeDetail(isRecord(failure) ? failure.Cause : undefined);
+  const status = STATUS_BY_ERROR.get(errorCode) ?? 'FAILED';
+  const detail = causeDetail(ownField(failure, 'Cause'));
 
   const message =
     status === 'EXPIRED'
       ? expiredMessage(detail, context)
-      : (detail ?? DEFAULT_MESSAGES[errorCode] ?? `${errorCode} (no detail given)`);
+      : (detail ?? DEFAULT_MESSAGES.get(errorCode) ?? `${errorCode} (no detail given)`);
   return { status, errorCode, errorMessage: capped(message, MAX_ERROR_MESSAGE_LENGTH) };
 };

@@ -30,6 +30,8 @@ export interface RecordedError {
 
 export interface TerminalFailure extends RecordedError {
   status: TerminalStatus;
+  /** Status polls the execution made, written with the failure when known. */
+  pollCount?: number;
 }
 
 /** A poll saw Segmind's status change. `status` is omitted when Segmind sent a status we do not know. */

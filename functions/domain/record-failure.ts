@@ -10,6 +10,8 @@ export interface RecordFailureInput {
   jobId: string;
   /** Normally `{Error, Cause}` from a Catch; anything else is tolerated, never thrown on. */
   failure: unknown;
+  /** Status polls the execution made (`$.poll.pollCount`); absent when it failed before the first poll. */
+  pollCount?: number;
 }
 
 export interface FailureOutcome {
@@ -56,22 +58,24 @@ const classifySafely = (
     errorCode: failure.Error.slice(0, MAX_ERROR_MESSAGE_LENGTH),
     errorMessage: (failure.Cause ?? failure.Error).slice(0, MAX_ERROR_MESSAGE_LENGTH),
   };
-  let classified: ClassifiedFailure;
   try {
-    classified = classify(
+    return classify(
       failure,
       job?.segmindRequestId === undefined ? {} : { segmindRequestId: job.segmindRequestId },
     );
   } catch {
+    // A bug in classification must not keep the job from ending.
     return fallback;
   }
-  // Checked, not trusted: an error named after an Object.prototype member ("toString") once made a
-  // lookup table answer with a function, which DynamoDB cannot store.
-  const usable =
-    isTerminal(classified.status) &&
-    typeof classified.errorCode === 'string' &&
-    typeof classified.errorMessage === 'string';
-  return usable ? classified : fallback;
+};
+
+/**
+ * The record only learns the poll count when Segmind's status changes, and a poll that failed after
+ * writing it never reached the state: the larger of the two is the closer count.
+ */
+const pollCountToRecord = (fromState: number | undefined, job: VideoJob): number | undefined => {
+  if (fromState === undefined || !Number.isSafeInteger(fromState) || fromState < 0) return undefined;
+  return Math.max(fromState, job.pollCount ?? 0);
 };
 
 /** How the record says the job ended, for a job that was already terminal before this failure. */
@@ -95,7 +99,12 @@ export const recordFailure = async (
 
   const classified = classifySafely(failure, before, deps.classify ?? classifyFailure);
   if (before === undefined) return classified;
-  const after = await deps.store.recordFailure(input.jobId, classified, deps.clock.now());
+  const pollCount = pollCountToRecord(input.pollCount, before);
+  const after = await deps.store.recordFailure(
+    input.jobId,
+    pollCount === undefined ? classified : { ...classified, pollCount },
+    deps.clock.now(),
+  );
   if (after === undefined || !isTerminalJob(after)) return classified;
   return after.status === classified.status && after.errorCode === classified.errorCode
     ? classified

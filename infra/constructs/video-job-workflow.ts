@@ -278,7 +278,7 @@ export class VideoJobWorkflow extends Construct {
      *   $.result     = { videoUrl, fileSize?, contentType?, metrics }                   ← FetchResult
      *   $.video      = { bucket, key, bytes, sha256, contentType }                      ← StoreVideo
      *   $.failure    = { Error, Cause }            ← any Catch, or SegmindReportedFailure
-     *   $.outcome    = { errorCode, errorMessage, … }                                   ← RecordFailure
+     *   $.outcome    = { status, errorCode, errorMessage }       ← RecordFailure (given the whole state)
      *
      * Submit → WaitForFirstPoll → PollStatus → IsVideoReady ─ COMPLETED → FetchResult → StoreVideo
      *   → RecordCompletion → PublishSucceeded → VideoStored
@@ -377,13 +377,16 @@ export class VideoJobWorkflow extends Construct {
 
     // A direct DynamoDB write: no Lambda cold start for one conditional update. The condition makes it
     // exact: only a job that store-video moved to STORING (not cancelled meanwhile) becomes COMPLETED.
+    // lastSegmindStatus is set too (polls write it only on change, and the COMPLETED poll writes nothing),
+    // and an error left by an earlier, retried submit attempt does not survive on a completed job.
     const videoAttribute = (path: string) =>
       DynamoAttributeValue.fromString(JsonPath.stringAt(`$.video.${path}`));
     const recordCompletion = new DynamoUpdateItem(this, S.recordCompletion, {
       table: jobs,
       key: { jobId: DynamoAttributeValue.fromString(JsonPath.stringAt('$.jobId')) },
       updateExpression:
-        'SET #status = :completed, #video = :video, #completedAt = :now, #updatedAt = :now, #pollCount = :pollCount',
+        'SET #status = :completed, #video = :video, #completedAt = :now, #updatedAt = :now, ' +
+        '#pollCount = :pollCount, #lastSegmindStatus = :completed REMOVE #errorCode, #errorMessage',
       conditionExpression: '#status = :storing',
       expressionAttributeNames: {
         '#status': 'status',
@@ -391,6 +394,9 @@ export class VideoJobWorkflow extends Construct {
         '#completedAt': 'completedAt',
         '#updatedAt': 'updatedAt',
         '#pollCount': 'pollCount',
+        '#lastSegmindStatus': 'lastSegmindStatus',
+        '#errorCode': 'errorCode',
+        '#errorMessage': 'errorMessage',
       },
       expressionAttributeValues: {
         ':completed': DynamoAttributeValue.fromString('COMPLETED'),
@@ -460,12 +466,9 @@ export class VideoJobWorkflow extends Construct {
       resultPath: '$.failure',
     });
 
-    const recordFailure = invoke(
-      'record-failure',
-      S.recordFailure,
-      TaskInput.fromObject({ jobId: JsonPath.stringAt('$.jobId'), failure: JsonPath.objectAt('$.failure') }),
-      '$.outcome',
-    ).addRetry({
+    // The whole state, not picked paths: `$.poll` is absent when Submit failed, and a JSONPath to a missing
+    // field would fail this very state. The handler reads jobId, failure and, when present, poll.pollCount.
+    const recordFailure = invoke('record-failure', S.recordFailure, undefined, '$.outcome').addRetry({
       // Idempotent (a terminal status is written once, conditionally): any error is worth another try.
       errors: [Errors.ALL],
       interval: Duration.seconds(2),

@@ -2,6 +2,7 @@
 // aws-local-stepfunctions, every Task mapped to its local implementation, Retry pauses scaled by the time
 // scale, and the interpreter's event log turned into progress callbacks and per-execution statistics.
 import '#local/polyfills';
+import { randomUUID } from 'node:crypto';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -66,6 +67,37 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The "Step Functions Execution Status Change" event EventBridge carries when an execution ends (the
+ * fields of its `detail` that AWS sets for an ended execution).
+ */
+export interface ExecutionStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    /** Epoch milliseconds. */
+    startDate: number;
+    stopDate: number;
+    /** JSON strings, as AWS sends them. */
+    input: string;
+    output: string | null;
+    inputDetails: { included: true };
+    outputDetails: { included: true } | null;
+    error: string | null;
+    cause: string | null;
+  };
+}
+
 export interface LocalStateMachineOptions {
   definition: StateMachineDefinition;
   /** The state machine's name, for execution ARNs. */
@@ -75,6 +107,12 @@ export interface LocalStateMachineOptions {
   timeScale: number;
   region?: string;
   account?: string;
+  /**
+   * Told of every execution that ended, as EventBridge rules on AWS are (e.g. the ExecutionReconciler's).
+   * Awaited before execute() resolves, so the job record already reflects it; a failure here does not
+   * change the execution's outcome, as a failed delivery on AWS would not.
+   */
+  onStatusChange?: (event: ExecutionStatusChangeEvent) => Promise<unknown>;
 }
 
 export class LocalStateMachine {
@@ -197,13 +235,43 @@ export class LocalStateMachine {
     }
     await consumed;
     stats.durationMs = Date.now() - started;
-    return {
+    const ended: ExecutionOutcome = {
       executionArn,
       name: options.name,
       ...outcome,
       startDate: new Date(started).toISOString(),
       stopDate: new Date().toISOString(),
       stats,
+    };
+    await this.#options.onStatusChange?.(this.#statusChangeEvent(ended, input)).catch(() => undefined);
+    return ended;
+  }
+
+  #statusChangeEvent(ended: ExecutionOutcome, input: unknown): ExecutionStatusChangeEvent {
+    const { region = 'us-east-1', account = '123456789012' } = this.#options;
+    return {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account,
+      time: ended.stopDate.replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [ended.executionArn],
+      detail: {
+        executionArn: ended.executionArn,
+        stateMachineArn: this.stateMachineArn,
+        name: ended.name,
+        status: ended.status,
+        startDate: Date.parse(ended.startDate),
+        stopDate: Date.parse(ended.stopDate),
+        input: JSON.stringify(input ?? {}),
+        output: ended.status === 'SUCCEEDED' ? JSON.stringify(ended.output ?? null) : null,
+        inputDetails: { included: true },
+        outputDetails: ended.status === 'SUCCEEDED' ? { included: true } : null,
+        error: ended.error ?? null,
+        cause: ended.cause ?? null,
+      },
     };
   }
 }

@@ -405,6 +405,30 @@ describe.each(stores)('job store contract: %s', (_name, makeStore) => {
       });
     });
 
+    it('writes the poll count given with the failure, and only then', async () => {
+      await submitted();
+      const job = await store.recordFailure(
+        jobId,
+        {
+          status: 'TIMED_OUT',
+          errorCode: 'JobDeadlineExceededError',
+          errorMessage: 'deadline',
+          pollCount: 12,
+        },
+        T2,
+      );
+      expect(job).toMatchObject({ status: 'TIMED_OUT', pollCount: 12 });
+
+      const other = newJobId();
+      await store.create(pendingJob(other));
+      const without = await store.recordFailure(
+        other,
+        { status: 'FAILED', errorCode: 'X', errorMessage: 'x' },
+        T2,
+      );
+      expect(without).not.toHaveProperty('pollCount');
+    });
+
     it('never overwrites a terminal status, and reports the record as it stays', async () => {
       await createPending();
       await store.recordFailure(

@@ -37,6 +37,27 @@ describe('classifyFailure: terminal status per error', () => {
   });
 });
 
+describe('classifyFailure: error names from outside', () => {
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'treats %s (an Object.prototype member) as any unknown error: FAILED, with string fields',
+    (name) => {
+      const result = classifyFailure({ Error: name });
+      expect(result).toEqual({
+        status: 'FAILED',
+        errorCode: name,
+        errorMessage: `${name} (no detail given)`,
+      });
+    },
+  );
+
+  it("reads only the failure's own Error and Cause, never inherited ones", () => {
+    const inherited = Object.create({ Error: 'JobCancelledError', Cause: 'from the prototype' }) as {
+      Error: string;
+    };
+    expect(classifyFailure(inherited)).toMatchObject({ status: 'FAILED', errorCode: 'UnknownError' });
+  });
+});
+
 describe('classifyFailure: messages', () => {
   it('reads errorMessage from a Lambda error Cause and drops the stack trace', () => {
     const result = classifyFailure({

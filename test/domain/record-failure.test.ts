@@ -138,6 +138,36 @@ describe('recordFailure', () => {
     },
   );
 
+  describe('the poll count', () => {
+    it("writes the execution's poll count with the failure", async () => {
+      await recordFailure(
+        { jobId: JOB, failure: { Error: 'JobDeadlineExceededError' }, pollCount: 17 },
+        deps,
+      );
+      expect(store.peek(JOB)).toMatchObject({ status: 'TIMED_OUT', pollCount: 17 });
+    });
+
+    it("keeps the record's count when a poll wrote it and then failed before reaching the state", async () => {
+      store.put(pendingJob(JOB, { status: 'PROCESSING', pollCount: 9 }));
+      await recordFailure({ jobId: JOB, failure: { Error: 'SegmindAuthError' }, pollCount: 8 }, deps);
+      expect(store.peek(JOB)?.pollCount).toBe(9);
+    });
+
+    it('leaves the count alone when the execution never polled (Submit failed)', async () => {
+      store.put(pendingJob(JOB, { status: 'PENDING' }));
+      await recordFailure({ jobId: JOB, failure: { Error: 'SegmindAuthError' } }, deps);
+      expect(store.peek(JOB)).toMatchObject({ status: 'FAILED' });
+      expect(store.peek(JOB)).not.toHaveProperty('pollCount');
+    });
+
+    it.each([-1, 1.5, Number.NaN])('ignores a poll count that is not a count (%s)', async (pollCount) => {
+      store.put(pendingJob(JOB, { status: 'QUEUED' }));
+      await recordFailure({ jobId: JOB, failure: { Error: 'X' }, pollCount }, deps);
+      expect(store.peek(JOB)).toMatchObject({ status: 'FAILED' });
+      expect(store.peek(JOB)).not.toHaveProperty('pollCount');
+    });
+  });
+
   it('never throws over a failure it cannot read, and always ends the job', async () => {
     await fc.assert(
       fc.asyncProperty(fc.anything(), async (failure) => {

@@ -65,6 +65,40 @@ describe('RecordFailure handler', () => {
     expect(await record(jobId)).toMatchObject({ ...outcome, failedAt: expect.any(String) });
   });
 
+  it('takes the whole state and writes its poll count on the record', async () => {
+    const jobId = await arrange({ pollCount: 2 });
+    const state = {
+      jobId,
+      request: { prompt: 'a fox', duration: 6, resolution: '1080p' },
+      segmind: {
+        requestId: 'req-1',
+        statusUrl: 'req-1',
+        responseUrl: 'req-1',
+        submittedAt: '2030-01-01T00:00:00Z',
+      },
+      poll: { status: 'PROCESSING', pollCount: 7, nextPollAt: '2030-01-01T00:01:00Z', strikes: 0 },
+      failure: { Error: 'SegmindAuthError', Cause: 'The API key was rejected' },
+    };
+    const outcome = await handler(state, context);
+    expect(outcome).toMatchObject({ status: 'FAILED', errorCode: 'SegmindAuthError' });
+    expect(await record(jobId)).toMatchObject({ status: 'FAILED', pollCount: 7 });
+  });
+
+  it.each([
+    ['no poll yet (Submit failed)', undefined],
+    ['an unreadable poll state', { pollCount: 'many' }],
+  ])('still ends the job with %s, leaving the count alone', async (_, poll) => {
+    const jobId = await arrange({ status: 'PENDING' });
+    const outcome = await handler(
+      { jobId, ...(poll === undefined ? {} : { poll }), failure: { Error: 'SegmindAuthError' } },
+      context,
+    );
+    expect(outcome.status).toBe('FAILED');
+    const item = await record(jobId);
+    expect(item).toMatchObject({ status: 'FAILED' });
+    expect(item).not.toHaveProperty('pollCount');
+  });
+
   it('leaves a cancelled job CANCELLED', async () => {
     const jobId = await arrange({
       status: 'CANCELLED',

@@ -221,6 +221,7 @@ export class InMemoryJobStore implements JobStore {
       status: failure.status,
       errorCode: failure.errorCode,
       errorMessage: failure.errorMessage,
+      ...(failure.pollCount === undefined ? {} : { pollCount: failure.pollCount }),
       failedAt: at.toISOString(),
       updatedAt: at.toISOString(),
     });

@@ -304,7 +304,7 @@ describe('the success path', () => {
     expect(record.Parameters).toEqual({
       TableName: logicalIdOf(app.stack.storage.jobs),
       Key: { jobId: { 'S.$': '$.jobId' } },
-      UpdateExpression: expect.stringMatching(/^SET /),
+      UpdateExpression: expect.stringMatching(/^SET .* REMOVE [^=]+$/),
       ConditionExpression: '#status = :storing',
       ExpressionAttributeNames: expect.objectContaining({ '#status': 'status' }),
       ExpressionAttributeValues: {
@@ -329,11 +329,15 @@ describe('the success path', () => {
       UpdateExpression: string;
       ExpressionAttributeNames: Record<string, string>;
     };
+    const attribute = (name: string) => parameters.ExpressionAttributeNames[name.trim()] ?? name;
+    const [setClause = '', removeClause = ''] = parameters.UpdateExpression.replace(/^SET /, '').split(
+      ' REMOVE ',
+    );
     const assignments = Object.fromEntries(
-      parameters.UpdateExpression.replace(/^SET /, '')
+      setClause
         .split(',')
         .map((part) => part.split('=').map((side) => side.trim()))
-        .map(([name, value]) => [parameters.ExpressionAttributeNames[name ?? ''] ?? name, value]),
+        .map(([name, value]) => [attribute(name ?? ''), value]),
     );
     expect(assignments).toEqual({
       status: ':completed',
@@ -341,7 +345,11 @@ describe('the success path', () => {
       completedAt: ':now',
       updatedAt: ':now',
       pollCount: ':pollCount',
+      // The COMPLETED poll writes nothing to the record; without this it would still say PROCESSING.
+      lastSegmindStatus: ':completed',
     });
+    // An error noted by an earlier, retried submit attempt must not linger on a completed job.
+    expect(removeClause.split(',').map(attribute).sort()).toEqual(['errorCode', 'errorMessage']);
     expect(record.ResultPath).toBeNull();
     expect(record.Next).toBe(S.publishSucceeded);
     expect(retriedErrors(record)).toEqual(
@@ -380,7 +388,10 @@ describe('the failure path', () => {
   it('records the failure (idempotent, so retried on anything) into $.outcome', () => {
     const record = stateOf(definition, S.recordFailure);
     expect(invokedFunction(record)).toBe(functionLogicalId('record-failure'));
-    expect(record.Parameters).toEqual({ 'jobId.$': '$.jobId', 'failure.$': '$.failure' });
+    // The whole state: `$.poll` (the poll count) is absent when Submit failed, and a path to a missing
+    // field would fail the state itself.
+    expect(record.Parameters).toBeUndefined();
+    expect(record.InputPath ?? '$').toBe('$');
     expect(record.ResultPath).toBe('$.outcome');
     expect(record.Next).toBe(S.publishFailed);
     const retriers = retriersOf(record);
