@@ -1,5 +1,5 @@
 // Our prior for when Segmind finishes an ltx-2-fast job, counted from the moment it accepted the submit.
-// Every number here is OUR estimate, derived from the few public figures in SEGMIND_API.md — Segmind
+// Every number here is OUR estimate, derived from the few public figures in infra/local/emulator/SEGMIND_API.md — Segmind
 // publishes no per-configuration latency. The polling policy only needs the prior to be roughly right:
 // a wrong prior costs a few extra requests or a few seconds of detection delay, never a lost job.
 import type { Duration, Resolution } from '#domain/video-request';

@@ -1,4 +1,4 @@
-// Drives the emulator with plain fetch through every row of SEGMIND_API.md, as a Segmind user would.
+// Drives the emulator with plain fetch through every row of infra/local/emulator/SEGMIND_API.md, as a Segmind user would.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CHEAP_JOB,

@@ -1,5 +1,5 @@
 // The Segmind API itself: submit, status, result, credits, and the output file download. Bodies follow
-// SEGMIND_API.md; where it is silent the choice is marked [guess].
+// infra/local/emulator/SEGMIND_API.md; where it is silent the choice is marked [guess].
 import type { Fault } from '#emulator/control';
 import type { EmulatorCore } from '#emulator/emulator';
 import { type Job, jobState, jobTimings } from '#emulator/jobs';
