@@ -1,0 +1,49 @@
+// Sizing a batch's concurrency to Segmind's requests-per-minute limit.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BATCH_SHAPE, sizeBatchConcurrency } from '#domain/batch-concurrency';
+import { expectedCompletionSeconds } from '#domain/expected-duration';
+
+describe('sizeBatchConcurrency', () => {
+  it('fits the videos in flight into the limit, with headroom', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.double({ min: 0.1, max: 1, noNaN: true }),
+        (rpm, headroom) => {
+          const sized = sizeBatchConcurrency({ requestsPerMinute: rpm, headroom });
+          expect(sized.maxConcurrency).toBeGreaterThanOrEqual(1);
+          if (sized.maxConcurrency > 1) {
+            expect(sized.maxConcurrency * sized.requestsPerVideoPerMinute).toBeLessThanOrEqual(
+              rpm * headroom,
+            );
+          }
+          // One more video would go over it.
+          expect((sized.maxConcurrency + 1) * sized.requestsPerVideoPerMinute).toBeGreaterThan(
+            rpm * headroom,
+          );
+        },
+      ),
+    );
+  });
+
+  it('grows with the limit', () => {
+    const at = (rpm: number) => sizeBatchConcurrency({ requestsPerMinute: rpm }).maxConcurrency;
+    expect(at(5)).toBe(1);
+    expect(at(50)).toBeGreaterThan(at(5));
+    expect(at(500)).toBeGreaterThan(at(50));
+  });
+
+  it('counts the requests the polling policy makes for one video: the submit, the polls and the result', () => {
+    const sized = sizeBatchConcurrency({ requestsPerMinute: 50 });
+    expect(sized.requestsPerVideo).toBeGreaterThanOrEqual(3);
+    expect(sized.minutesPerVideo).toBeCloseTo((expectedCompletionSeconds(DEFAULT_BATCH_SHAPE) * 1.1) / 60, 6);
+    expect(sized.requestsPerVideoPerMinute).toBeCloseTo(sized.requestsPerVideo / sized.minutesPerVideo, 6);
+  });
+
+  it('refuses a limit or headroom that cannot be used', () => {
+    expect(() => sizeBatchConcurrency({ requestsPerMinute: 0 })).toThrow(RangeError);
+    expect(() => sizeBatchConcurrency({ requestsPerMinute: Number.NaN })).toThrow(RangeError);
+    expect(() => sizeBatchConcurrency({ requestsPerMinute: 50, headroom: 1.5 })).toThrow(RangeError);
+  });
+});
