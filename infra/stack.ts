@@ -2,11 +2,15 @@
 // used alike by `cdk synth` (infra/app.ts), the tests and the local runner, so all three see one template.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ExecutionReconciler } from '#infra/constructs/execution-reconciler';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import { SegmindApiKey } from '#infra/constructs/secrets';
 import { Storage } from '#infra/constructs/storage';
+import { UploadTrigger } from '#infra/constructs/upload-trigger';
+import { VideoApi } from '#infra/constructs/video-api';
+import { batchSettingsFromContext, VideoBatch, type VideoBatchSettings } from '#infra/constructs/video-batch';
 import { VideoJobWorkflow } from '#infra/constructs/video-job-workflow';
 
 export const STACK_NAME = 'LtxVideoPipeline';
@@ -22,12 +26,18 @@ export const CONTEXT_KEYS = {
 export interface LtxVideoPipelineStackProps extends StackProps {
   readonly segmindApiKeySecretName?: string;
   readonly segmindBaseUrl?: string;
+  /** Scheduled batches: concurrency and (optional) schedule. @default from the context, see BATCH_CONTEXT_KEYS */
+  readonly batch?: VideoBatchSettings;
 }
 
 export class LtxVideoPipelineStack extends Stack {
   readonly storage: Storage;
   readonly segmindApiKey: SegmindApiKey;
   readonly workflow: VideoJobWorkflow;
+  readonly reconciler: ExecutionReconciler;
+  readonly api: VideoApi;
+  readonly uploads: UploadTrigger;
+  readonly batch: VideoBatch;
 
   constructor(scope: Construct, id: string, props: LtxVideoPipelineStackProps = {}) {
     super(scope, id, props);
@@ -42,6 +52,39 @@ export class LtxVideoPipelineStack extends Stack {
       videos: this.storage.videos,
       segmindApiKey: this.segmindApiKey,
       ...(props.segmindBaseUrl === undefined ? {} : { segmindBaseUrl: props.segmindBaseUrl }),
+    });
+    this.reconciler = new ExecutionReconciler(this, 'ExecutionReconciler', {
+      stateMachine: this.workflow.stateMachine,
+      jobs: this.storage.jobs,
+    });
+    this.api = new VideoApi(this, 'Api', {
+      jobsTable: this.storage.jobs,
+      stateMachine: this.workflow.stateMachine,
+      videosBucket: this.storage.videos,
+    });
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Base URL of the video API (IAM-signed requests)',
+      value: this.api.url,
+    });
+    this.uploads = new UploadTrigger(this, 'Uploads', {
+      jobsTable: this.storage.jobs,
+      stateMachine: this.workflow.stateMachine,
+      accessLogs: this.storage.accessLogs,
+    });
+    new CfnOutput(this, 'UploadsBucket', {
+      description: `Drop images (with a <image>.json sidecar) under ${this.uploads.prefix} to make videos`,
+      value: this.uploads.bucket.bucketName,
+    });
+    this.batch = new VideoBatch(this, 'Batch', {
+      jobs: this.storage.jobs,
+      videos: this.storage.videos,
+      videoJob: this.workflow.stateMachine,
+      ...(props.batch ?? batchSettingsFromContext(this.node)),
+    });
+    new CfnOutput(this, 'BatchStateMachineArn', {
+      description:
+        'Start a batch: {"batchId": "...", "manifest": {"bucket": "<videos bucket>", "key": "manifests/..."}}',
+      value: this.batch.stateMachine.stateMachineArn,
     });
   }
 }

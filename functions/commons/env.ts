@@ -24,4 +24,12 @@ export const ENV = {
   videoLinkTtlSeconds: 'VIDEO_LINK_TTL_SECONDS',
   /** API: comma-separated origins allowed to call the API from a browser (`*` for any); unset = no CORS. */
   corsAllowOrigins: 'CORS_ALLOW_ORIGINS',
+  /** Uploads: the key prefix images are dropped under (`uploads/`). */
+  uploadsPrefix: 'UPLOADS_PREFIX',
+  /** Uploads: the largest image accepted, in bytes. */
+  uploadMaxImageBytes: 'UPLOAD_MAX_IMAGE_BYTES',
+  /** Uploads: how long the presigned image URL handed to Segmind stays valid, in seconds. */
+  uploadImageUrlTtlSeconds: 'UPLOAD_IMAGE_URL_TTL_SECONDS',
+  /** Batches: the DynamoDB table of batch records (partition key `batchId`). */
+  batchesTable: 'BATCHES_TABLE_NAME',
 } as const;

@@ -42,7 +42,15 @@ export interface LocalServerCounters {
 }
 
 export interface LocalServers {
-  s3: { endpoint: string; clientConfig: S3ClientConfig };
+  s3: {
+    endpoint: string;
+    clientConfig: S3ClientConfig;
+    /**
+     * s3rver's in-process notifications (Put, Post = multipart complete, Copy, Delete), each an S3 event
+     * `{Records: [...]}`; the returned function unsubscribes. The uploads watcher turns them into EventBridge events.
+     */
+    onEvent(listener: (event: unknown) => void): () => void;
+  };
   /** `persistent` is false when asked for but another process holds the data directory (kept in memory then). */
   dynamodb: { endpoint: string; clientConfig: DynamoDBClientConfig; persistent: boolean };
   /** Cumulative since start; take differences around one job to get per-job figures. */
@@ -143,7 +151,16 @@ export const startLocalServers = async (options: LocalServersOptions): Promise<L
   }
 
   return {
-    s3: { endpoint: s3Endpoint, clientConfig: s3Config },
+    s3: {
+      endpoint: s3Endpoint,
+      clientConfig: s3Config,
+      onEvent: (listener) => {
+        s3Server.on('event', listener);
+        return () => {
+          s3Server.off('event', listener);
+        };
+      },
+    },
     dynamodb: { endpoint: dynamoEndpoint, clientConfig: dynamoConfig, persistent: dynamoPath !== undefined },
     counters: () => ({
       dynamodb: { ...dynamodbCounts },

@@ -12,15 +12,19 @@ import { createJobStore } from '#adapters/job-store';
 import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { JobStore } from '#domain/job-store';
+import { isReconciledExecutionStatus } from '#domain/reconcile-execution';
 import type { JobSource, VideoJob } from '#domain/video-job';
 import { type VideoRequestInput, videoRequestSchema } from '#domain/video-request';
 import type { EmulatorOptions, Endpoint, RunningEmulator } from '#emulator/control';
+import { RECONCILE_EXECUTION_HANDLER } from '#infra/constructs/execution-reconciler';
+import { handlerEntry } from '#infra/constructs/handlers';
 import { LocalEventBus } from '#local/event-bus';
 import { LocalLambdaRuntime } from '#local/lambda-runtime';
+import { LocalVideoWorkflow } from '#local/local-workflow';
 import { type LocalServerCounters, type LocalServers, startLocalServers } from '#local/servers';
 import { type ExecutionEvent, type ExecutionOutcome, LocalStateMachine } from '#local/state-machine';
 import { synthesizeVideoJobWorkflow } from '#local/synth';
-import { LOCAL_ACCOUNT, LOCAL_REGION } from '#local/template';
+import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION } from '#local/template';
 
 export const DEFAULT_SEGMIND_BASE_URL = 'https://api.segmind.com';
 /** The bucket images for image-to-video jobs are uploaded to locally (the CLI's --image <file>). */
@@ -100,10 +104,26 @@ export interface LocalStack {
   segmind: { baseUrl: string; emulated: boolean };
   timeScale: number;
   dataDir: string;
-  s3: { endpoint: string; client: S3Client; videosBucket: string; uploadsBucket: string };
+  s3: {
+    endpoint: string;
+    client: S3Client;
+    videosBucket: string;
+    uploadsBucket: string;
+    /** s3rver's object notifications (see LocalServers); the uploads watcher listens here. */
+    onEvent: LocalServers['s3']['onEvent'];
+  };
   dynamo: { endpoint: string; client: DynamoDBClient; jobsTable: string };
   events: LocalEventBus;
   stateMachine: LocalStateMachine;
+  /**
+   * StartExecution/StopExecution of the VideoJob state machine, as the entry points' VideoWorkflow port:
+   * executions run in the background, several at once, and can be stopped by job id.
+   */
+  workflow: LocalVideoWorkflow;
+  /** The synthesized template this stack runs (the batch runner reads the batch state machine from it). */
+  template: CfnTemplate;
+  /** Every Lambda function of the template, run in this process (the batch runner invokes its own). */
+  lambda: LocalLambdaRuntime;
   jobs: JobStore;
   counters(): LocalServerCounters;
   runJob(request: VideoRequestInput, options?: RunJobOptions): Promise<JobRun>;
@@ -206,6 +226,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       region: LOCAL_REGION,
       file: join(dataDir, 'events.jsonl'),
     });
+    // The ExecutionReconciler's rule: an execution that ended FAILED, TIMED_OUT or ABORTED (a stop, a
+    // Fail after RecordFailure broke) has its status change delivered to the same function as on AWS.
+    const reconciler = lambda.functions.find((fn) => fn.entry === handlerEntry(RECONCILE_EXECUTION_HANDLER));
+    if (reconciler === undefined) throw new Error('the synthesized app has no execution reconciler function');
     const stateMachine = new LocalStateMachine({
       definition: workflow.definition,
       name: workflow.stateMachineName,
@@ -213,8 +237,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       timeScale,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
+      onStatusChange: async (event) => {
+        if (isReconciledExecutionStatus(event.detail.status)) await lambda.invoke(reconciler, event);
+      },
     });
     cleanups.push(async () => stateMachine.abortAll());
+    const videoWorkflow = new LocalVideoWorkflow(stateMachine);
+    cleanups.push(() => videoWorkflow.stopAll());
     const jobs = createJobStore();
 
     const runJob = async (request: VideoRequestInput, runOptions: RunJobOptions = {}): Promise<JobRun> => {
@@ -271,6 +300,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         client: s3Client,
         videosBucket: workflow.videosBucketName,
         uploadsBucket: UPLOADS_BUCKET,
+        onEvent: servers.s3.onEvent,
       },
       dynamo: {
         endpoint: servers.dynamodb.endpoint,
@@ -279,6 +309,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       },
       events,
       stateMachine,
+      workflow: videoWorkflow,
+      template: workflow.template,
+      lambda,
       jobs,
       counters: () => servers.counters(),
       runJob,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
 import { ENV } from '#commons/env';
 import { videoKey } from '#domain/store-video';
+import { API_ROUTES } from '#functions/api/routes';
 import type { VideoJobHandler } from '#infra/constructs/handlers';
 import { VIDEOS_PREFIX } from '#infra/constructs/storage';
 import { VideoFunction } from '#infra/constructs/video-function';
@@ -61,22 +62,48 @@ const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf(app.stack.storage.jobs), 'A
 const secretRef = () => ({ Ref: logicalIdOf(app.stack.segmindApiKey.secret) });
 
 const ALL: VideoJobHandler[] = ['submit', 'poll-status', 'fetch-result', 'store-video', 'record-failure'];
+/** The ExecutionReconciler's function: ends jobs whose execution stopped where no Catch runs. */
+const BACKSTOP_MODULES = ['functions/reconcile-execution.ts'];
+/** The other entry points: image uploads and scheduled batches. */
+const ENTRY_POINT_MODULES = [
+  'functions/start-from-upload.ts',
+  'functions/prepare-batch.ts',
+  'functions/summarize-batch.ts',
+];
 const CALLS_SEGMIND: VideoJobHandler[] = ['submit', 'poll-status', 'fetch-result'];
 
 describe('buildApp', () => {
-  it('builds one stack holding the five VideoJob functions, each bound to its handler module', () => {
+  it('builds one stack holding the VideoJob functions, one per API route and the entry points, each bound to its handler module', () => {
     const functions = VideoFunction.allIn(app.stack);
+    const apiModules = API_ROUTES.map((route) => `functions/${route.module}.ts`);
     expect(functions.map((fn) => fn.entry.replace(/^.*\/functions\//, 'functions/')).sort()).toEqual(
-      ALL.map((name) => `functions/${name}.ts`).sort(),
+      [
+        ...ALL.map((name) => `functions/${name}.ts`),
+        ...apiModules,
+        ...BACKSTOP_MODULES,
+        ...ENTRY_POINT_MODULES,
+      ].sort(),
     );
-    app.template.resourceCountIs('AWS::Lambda::Function', 5);
-    app.template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    app.template.resourceCountIs(
+      'AWS::Lambda::Function',
+      ALL.length + API_ROUTES.length + BACKSTOP_MODULES.length + ENTRY_POINT_MODULES.length,
+    );
+    // The VideoJob workflow and the batch workflow that starts one VideoJob per manifest line.
+    app.template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    app.template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    app.template.hasOutput('ApiUrl', {});
   });
 
   it('gives no physical names to buckets, tables, functions or the state machine', () => {
-    for (const resource of Object.values(app.json.Resources ?? {})) {
+    // API Gateway names are labels scoped to the one API (a RestApi's Name is required and need not be
+    // unique), not physical names; a name that refers to another resource (a Lambda permission's
+    // FunctionName) is that resource's generated one.
+    const named = Object.values(app.json.Resources ?? {}).filter(
+      (r) => !r.Type.startsWith('AWS::ApiGateway::'),
+    );
+    for (const resource of named) {
       for (const name of ['BucketName', 'TableName', 'FunctionName', 'StateMachineName', 'Name']) {
-        expect(resource.Properties ?? {}, `${resource.Type}.${name}`).not.toHaveProperty(name);
+        expect(typeof resource.Properties?.[name], `${resource.Type}.${name}`).not.toBe('string');
       }
     }
   });
