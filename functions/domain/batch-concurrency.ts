@@ -24,11 +24,13 @@ export interface BatchConcurrencyInput {
   /** @default DEFAULT_BATCH_SHAPE */
   shape?: JobShape;
   /**
-   * Share of the limit the batch may use: the rest absorbs jitter, retries and other callers (the API).
-   * @default 0.8
+   * Share of the limit the batch may use. The default spends all of it: a 429 is cheap and safe here (a poll
+   * folds it into its next wait; a throttled submit provably created no job and is retried), so sizing
+   * below the limit only leaves throughput unused. Lower it to keep room for other callers (the API).
+   * @default 1
    */
   headroom?: number;
-  /** Sizing assumes jobs finish this much later than expected (1.1 = 10 % late). @default 1.1 */
+  /** Sizing assumes jobs finish this much later than expected (1.1 = 10 % late). @default 1 */
   latenessFactor?: number;
   policy?: PollingPolicy;
 }
@@ -41,7 +43,7 @@ export interface BatchConcurrency {
 }
 
 export const sizeBatchConcurrency = (input: BatchConcurrencyInput): BatchConcurrency => {
-  const { requestsPerMinute, headroom = 0.8, latenessFactor = 1.1 } = input;
+  const { requestsPerMinute, headroom = 1, latenessFactor = 1 } = input;
   if (!(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
     throw new RangeError(`requestsPerMinute must be a positive number, got ${String(requestsPerMinute)}`);
   }

@@ -37,7 +37,7 @@ describe('sizeBatchConcurrency', () => {
   it('counts the requests the polling policy makes for one video: the submit, the polls and the result', () => {
     const sized = sizeBatchConcurrency({ requestsPerMinute: 50 });
     expect(sized.requestsPerVideo).toBeGreaterThanOrEqual(3);
-    expect(sized.minutesPerVideo).toBeCloseTo((expectedCompletionSeconds(DEFAULT_BATCH_SHAPE) * 1.1) / 60, 6);
+    expect(sized.minutesPerVideo).toBeCloseTo(expectedCompletionSeconds(DEFAULT_BATCH_SHAPE) / 60, 6);
     expect(sized.requestsPerVideoPerMinute).toBeCloseTo(sized.requestsPerVideo / sized.minutesPerVideo, 6);
   });
 
