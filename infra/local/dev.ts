@@ -1,6 +1,7 @@
-// `npm run dev -- [--port N] [--time-scale F] [--seed S]`: the whole local stack, kept running — local S3
-// and DynamoDB, the Segmind emulator (or Segmind with SEGMIND_API_KEY), the synthesized state machine —
-// and the entry points as services on top of it, the REST API first. Ctrl+C stops it all cleanly.
+// `npm run dev -- [--port N] [--time-scale F] [--seed S] [-c key=value]`: the whole local stack, kept
+// running — local S3 and DynamoDB, the Segmind emulator (or Segmind with SEGMIND_API_KEY), the synthesized
+// state machine — and the entry points as services on top of it: the REST API, the uploads watcher and the
+// batch scheduler. Ctrl+C stops it all cleanly.
 import '#local/polyfills';
 import { isAbsolute, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,9 @@ import { TERMINAL_STATUSES } from '#domain/video-job';
 import { CONTROL_PREFIX } from '#emulator/control';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import type { LocalApi } from '#local/api-server';
+import { schedulerDevService } from '#local/scheduler';
 import type { LocalStack } from '#local/stack';
+import { uploadsDevService } from '#local/uploads-watcher';
 
 export const DEFAULT_PORT = 3000;
 
@@ -19,6 +22,8 @@ Options:
   --port <n>              port of the local API on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)
   --time-scale <factor>   run the emulator's clock faster, e.g. 20 (emulator only; default 1)
   --seed <integer>        seed the emulator's latency draws
+  -c, --context <k>=<v>   CDK context for the app the stack runs, as \`cdk deploy -c\` takes it (repeatable),
+                          e.g. -c batchSchedule="cron(0/15 * * * ? *)" -c batchTimeZone=Europe/Paris
   -h, --help
 
 Without SEGMIND_API_KEY the local Segmind emulator makes the videos (test patterns); with it, Segmind does.
@@ -28,6 +33,8 @@ export interface DevOptions {
   port: number;
   timeScale: number;
   seed?: number;
+  /** `-c key=value`: CDK context the app is synthesized with (the schedule of batches, for one). */
+  context: Record<string, string>;
 }
 
 /** What a service gets to start with: the running stack, the command line, and the console. */
@@ -100,10 +107,7 @@ export const apiService: DevService = {
 };
 
 /** Started in this order, stopped in reverse. */
-export const DEV_SERVICES: readonly DevService[] = [
-  apiService,
-  // The uploads watcher and the batch scheduler go here.
-];
+export const DEV_SERVICES: readonly DevService[] = [apiService, uploadsDevService, schedulerDevService];
 
 const curlSession = (api: string): string[] => {
   const terminal = TERMINAL_STATUSES.map((status) => `"${status}"`).join(',');
@@ -122,7 +126,7 @@ const curlSession = (api: string): string[] => {
 };
 
 const parseCommand = (argv: string[]): DevOptions | 'help' => {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; help?: boolean };
+  let values: { port?: string; 'time-scale'?: string; seed?: string; context?: string[]; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -132,6 +136,7 @@ const parseCommand = (argv: string[]): DevOptions | 'help' => {
         port: { type: 'string' },
         'time-scale': { type: 'string' },
         seed: { type: 'string' },
+        context: { type: 'string', short: 'c', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -149,7 +154,15 @@ const parseCommand = (argv: string[]): DevOptions | 'help' => {
   }
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError('seed: must be an integer');
-  return { port, timeScale, ...(seed === undefined ? {} : { seed }) };
+  const context: Record<string, string> = {};
+  for (const entry of values.context ?? []) {
+    const [key = '', ...value] = entry.split('=');
+    if (key.trim() === '' || value.length === 0) {
+      throw new UsageError(`context: expected key=value, got ${entry}`);
+    }
+    context[key.trim()] = value.join('=');
+  }
+  return { port, timeScale, context, ...(seed === undefined ? {} : { seed }) };
 };
 
 /** Relative to the working directory when inside it, else absolute. */
@@ -198,6 +211,12 @@ const main = async (argv: string[]): Promise<void> => {
     throw new UsageError('time-scale: only the emulator can run faster; unset SEGMIND_API_KEY to use it');
   }
   const dataDir = process.env.LTX_LOCAL_DATA_DIR?.trim() || join(PROJECT_ROOT, '.local');
+  if (Object.keys(options.context).length > 0) {
+    // Where the CDK CLI puts `-c` for the app: buildApp reads it on top of cdk.json, so the local stack runs
+    // the very app `cdk deploy -c …` would deploy.
+    const inherited: unknown = JSON.parse(process.env.CDK_CONTEXT_JSON || '{}');
+    process.env.CDK_CONTEXT_JSON = JSON.stringify({ ...(inherited as object), ...options.context });
+  }
   // Loaded after the command line is checked: synthesizing the app takes a few seconds.
   const { startLocalStack } = await import('#local/stack');
   const stack = await startLocalStack({

@@ -3,7 +3,7 @@
 // patterns as the rule, and handed to the same handler code (functions/start-from-upload) with the local
 // workflow. Events are handled one at a time, in the order s3rver reported them.
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3UploadObjects } from '#adapters/upload-objects';
 import { matchesUploadKey, type ObjectCreatedEvent, type UploadOutcome } from '#domain/upload-job';
 import type { DevService } from '#local/dev';

@@ -107,6 +107,11 @@ describe('npm run dev', () => {
     expect(dev.banner).toContain(`API=${dev.api.url}`);
     expect(dev.banner).toMatch(/curl -s -X POST "\$API\/videos"/);
     expect(dev.banner).toContain('.links.video.url');
+    // The other entry points, each saying how to use it.
+    expect(dev.banner).toMatch(/^Uploads\s+s3:\/\/local-uploads\/uploads\/\s/m);
+    expect(dev.banner).toMatch(
+      /^Scheduler\s+no schedule configured \(context batchSchedule\); trigger with: curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/batches$/m,
+    );
 
     const created = await dev.api.create({ prompt: 'a red fox running through snow', ...SMALL_JOB });
     expect(created.status, created.text).toBe(202);
@@ -131,6 +136,7 @@ describe('npm run dev', () => {
 
     expect(await dev.stop('SIGINT'), dev.output.text).toBe(0);
     expect(dev.output.text).toContain('SIGINT: stopping the local stack');
+    expect(dev.output.text).not.toContain('No application metrics to publish');
     await expect(fetch(`${dev.api.url}/videos`)).rejects.toThrow();
   });
 
