@@ -1,11 +1,12 @@
 // What every API handler shares: reading an API Gateway proxy event, answering in JSON, and the one place
 // errors become HTTP responses. Only errors we raised on purpose reach the caller with their message;
 // anything else is a generic 500 carrying the request id, with the detail in the log only.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ENV } from '#commons/env';
-import { lambdaHandler, logger } from '#commons/powertools';
+import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { type ErrorBody, type FieldError, type FieldErrorContext, fieldErrorsOf } from '#domain/api-schemas';
 import { JobAlreadyEndedError, JobNotFoundError } from '#domain/cancel-job';
 import { InvalidCursorError } from '#domain/list-jobs';
@@ -177,6 +178,27 @@ const httpErrors = (): MiddlewareObj<ApiEvent, ApiResult> => ({
   },
 });
 
+/** One per answered request, by `route` (`GET /videos/{jobId}`) and `statusCode`: errors included. */
+export const API_RESPONSES_METRIC = 'ApiResponses';
+
+/**
+ * Counts every answer the handler gave, after the error mapping, so a 404 or a 422 counts as what the
+ * caller saw. API Gateway's own metrics count per stage; these say which route answered what. Published at
+ * once, in a document of its own, so its dimensions never apply to the metrics a route records.
+ */
+const responseMetrics = (): MiddlewareObj<ApiEvent, ApiResult> => {
+  const count = (request: { event: ApiEvent; response: ApiResult | null }): void => {
+    if (!request.response) return;
+    const single = metrics.singleMetric();
+    single.addDimensions({
+      route: `${request.event.httpMethod ?? 'UNKNOWN'} ${request.event.resource ?? 'unknown'}`,
+      statusCode: String(request.response.statusCode),
+    });
+    single.addMetric(API_RESPONSES_METRIC, MetricUnit.Count, 1);
+  };
+  return { after: count, onError: count };
+};
+
 /** Browser callers: echo an allowed Origin (CORS_ALLOW_ORIGINS) on every answer, errors included. */
 const cors = (allowedOrigins: readonly string[]): MiddlewareObj<ApiEvent, ApiResult> => {
   const addHeaders = (request: { event: ApiEvent; response: ApiResult | null }): void => {
@@ -211,5 +233,6 @@ export const parseCorsOrigins = (raw: string | undefined): string[] =>
 export const apiHandler = (route: ApiRoute) =>
   lambdaHandler<ApiEvent, ApiResult>(route)
     .use(correlation())
+    .use(responseMetrics())
     .use(cors(parseCorsOrigins(process.env[ENV.corsAllowOrigins])))
     .use(httpErrors());

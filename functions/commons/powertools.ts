@@ -3,11 +3,10 @@
 // POWERTOOLS_DEV) locally to keep EMF lines off stdout.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 export const SERVICE_NAME = 'ltx-video-pipeline';
@@ -22,9 +21,45 @@ export interface HandlerOptions {
   signal: AbortSignal;
 }
 
+/** Errors that ended an invocation (the caller — Step Functions, EventBridge — got them), by `errorName`. */
+export const HANDLER_ERRORS_METRIC = 'HandlerErrors';
+
 /**
- * Wraps a handler in middy with the shared tracer, logger context and metrics flush. Errors propagate
- * unchanged: Step Functions matches their `name`.
+ * Publishes what the invocation recorded, and counts the error that ends it. Powertools' logMetrics warns
+ * "No application metrics to publish" after every invocation that recorded nothing; ours may rightly have
+ * nothing to count (a submit replayed after a retry, an upload already handled, an API read), so an empty
+ * flush stays silent. An error that leaves the handler is always counted, by the name Retry/Catch match, in
+ * a document of its own: its dimension must not change those of the metrics the handler recorded. An error
+ * a later middleware turned into a response (the API's error mapping) is not the invocation's end.
+ */
+export const publishMetrics = <TEvent, TResult>(
+  target: Metrics = metrics,
+): MiddlewareObj<TEvent, TResult> => {
+  const flush = (): void => {
+    if (target.hasStoredMetrics()) {
+      target.publishStoredMetrics();
+      return;
+    }
+    // What publishing clears, so that nothing this invocation added reaches the next one.
+    target.clearDimensions();
+    target.clearMetadata();
+  };
+  return {
+    after: flush,
+    onError: (request) => {
+      if (request.response === undefined || request.response === null) {
+        const single = target.singleMetric();
+        single.addDimension('errorName', request.error instanceof Error ? request.error.name : 'NonError');
+        single.addMetric(HANDLER_ERRORS_METRIC, MetricUnit.Count, 1);
+      }
+      flush();
+    },
+  };
+};
+
+/**
+ * Wraps a handler in middy with the shared tracer, logger context and metrics flush (publishMetrics).
+ * Errors propagate unchanged: Step Functions matches their `name`.
  */
 export const lambdaHandler = <TEvent, TResult>(
   handler: (event: TEvent, context: Context, options: HandlerOptions) => Promise<TResult>,
@@ -32,5 +67,5 @@ export const lambdaHandler = <TEvent, TResult>(
   middy<TEvent, TResult>()
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
+    .use(publishMetrics<TEvent, TResult>(metrics))
     .handler(handler);
