@@ -9,7 +9,7 @@ import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import { SegmindApiKey } from '#infra/constructs/secrets';
 import { Storage } from '#infra/constructs/storage';
 import { UploadTrigger } from '#infra/constructs/upload-trigger';
-import { VideoApi } from '#infra/constructs/video-api';
+import { VideoApi, type VideoApiAuth } from '#infra/constructs/video-api';
 import { batchSettingsFromContext, VideoBatch, type VideoBatchSettings } from '#infra/constructs/video-batch';
 import { VideoJobWorkflow } from '#infra/constructs/video-job-workflow';
 
@@ -21,11 +21,19 @@ export const CONTEXT_KEYS = {
   segmindApiKeySecretName: 'segmindApiKeySecretName',
   /** Point the functions at another Segmind endpoint (e.g. a staging emulator). */
   segmindBaseUrl: 'segmindBaseUrl',
+  /** How API callers authenticate: `iam` (SigV4-signed requests; the default) or `api-key` (x-api-key). */
+  apiAuth: 'apiAuth',
 } as const;
+
+const API_AUTH_MODES: readonly VideoApiAuth[] = ['iam', 'api-key'];
+const isApiAuth = (value: string): value is VideoApiAuth =>
+  (API_AUTH_MODES as readonly string[]).includes(value);
 
 export interface LtxVideoPipelineStackProps extends StackProps {
   readonly segmindApiKeySecretName?: string;
   readonly segmindBaseUrl?: string;
+  /** @default 'iam' */
+  readonly apiAuth?: VideoApiAuth;
   /** Scheduled batches: concurrency and (optional) schedule. @default from the context, see BATCH_CONTEXT_KEYS */
   readonly batch?: VideoBatchSettings;
 }
@@ -53,6 +61,19 @@ export class LtxVideoPipelineStack extends Stack {
       segmindApiKey: this.segmindApiKey,
       ...(props.segmindBaseUrl === undefined ? {} : { segmindBaseUrl: props.segmindBaseUrl }),
     });
+    new CfnOutput(this, 'SegmindApiKeySecret', {
+      description:
+        'Put the Segmind key here: aws secretsmanager put-secret-value --secret-id <this> --secret-string SG_...',
+      value: this.segmindApiKey.secretId,
+    });
+    new CfnOutput(this, 'VideosBucket', {
+      description: 'Where videos (videos/), batch manifests (manifests/) and batch summaries (batches/) live',
+      value: this.storage.videos.bucketName,
+    });
+    new CfnOutput(this, 'VideoJobStateMachineArn', {
+      description: 'The VideoJob workflow (one execution per job, named after the job id)',
+      value: this.workflow.stateMachine.stateMachineArn,
+    });
     this.reconciler = new ExecutionReconciler(this, 'ExecutionReconciler', {
       stateMachine: this.workflow.stateMachine,
       jobs: this.storage.jobs,
@@ -61,11 +82,18 @@ export class LtxVideoPipelineStack extends Stack {
       jobsTable: this.storage.jobs,
       stateMachine: this.workflow.stateMachine,
       videosBucket: this.storage.videos,
+      ...(props.apiAuth === undefined ? {} : { auth: props.apiAuth }),
     });
     new CfnOutput(this, 'ApiUrl', {
-      description: 'Base URL of the video API (IAM-signed requests)',
+      description: `Base URL of the video API (${this.api.apiKey ? 'send the API key as x-api-key' : 'IAM-signed requests'})`,
       value: this.api.url,
     });
+    if (this.api.apiKey) {
+      new CfnOutput(this, 'ApiKeyId', {
+        description: 'The API key: aws apigateway get-api-key --include-value --api-key <this id>',
+        value: this.api.apiKey.keyId,
+      });
+    }
     this.uploads = new UploadTrigger(this, 'Uploads', {
       jobsTable: this.storage.jobs,
       stateMachine: this.workflow.stateMachine,
@@ -140,10 +168,17 @@ export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
 
   const segmindApiKeySecretName = optionalString(app, CONTEXT_KEYS.segmindApiKeySecretName);
   const segmindBaseUrl = optionalString(app, CONTEXT_KEYS.segmindBaseUrl);
+  const apiAuth = optionalString(app, CONTEXT_KEYS.apiAuth);
+  if (apiAuth !== undefined && !isApiAuth(apiAuth)) {
+    throw new Error(
+      `context ${CONTEXT_KEYS.apiAuth} must be ${API_AUTH_MODES.join(' or ')}, got "${apiAuth}"`,
+    );
+  }
   const stack = new LtxVideoPipelineStack(app, STACK_NAME, {
     description: "ltx-video-pipeline: prompts and images to videos with Segmind's LTX-2 Fast",
     ...(segmindApiKeySecretName === undefined ? {} : { segmindApiKeySecretName }),
     ...(segmindBaseUrl === undefined ? {} : { segmindBaseUrl }),
+    ...(apiAuth === undefined ? {} : { apiAuth }),
   });
   Tags.of(stack).add('project', 'ltx-video-pipeline');
   return { app, stack };

@@ -39,6 +39,7 @@ describe('cdk-nag', () => {
   it.each([
     ['with the Segmind key secret it creates', {}],
     ['with an existing Segmind key secret', { segmindApiKeySecretName: 'prod/segmind-api-key' }],
+    ['with API keys instead of IAM (-c apiAuth=api-key)', { apiAuth: 'api-key' }],
   ])('finds nothing unacknowledged in the app %s', (_, context) => {
     const outdir = root.outdir();
     const { app } = buildApp({ bundling: false, outdir, context, cloudFormationValidation: false });
