@@ -1,7 +1,7 @@
 // FetchResult task: reads Segmind's result and records its cost and timings (see #domain/fetch-result).
 // Payload: {jobId, segmind}; returns FetchedResult, written to `$.result`.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
 import { jobsConfig } from '#commons/config';

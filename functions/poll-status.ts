@@ -2,7 +2,7 @@
 // Payload: the whole state `$` (jobId, request, segmind, and `poll` from the previous poll, absent on
 // the first); returns PollState, written to `$.poll`, whose `status` the workflow's Choice branches on.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
 import { jobsConfig } from '#commons/config';

@@ -3,7 +3,7 @@
 // Payload: {input: the execution input {batchId?, manifest: {bucket, key, versionId?}}, executionName}.
 // Returns PreparedBatch, written to `$.batch`. A batch started without a batchId is named after its execution.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchConfig } from '#adapters/batch-config';
 import { createBatchFiles } from '#adapters/batch-files';
 import { createBatchStore } from '#adapters/batch-store';

@@ -3,7 +3,7 @@
 // it (see #domain/reconcile-execution). An unreadable event is logged and dropped — retrying cannot fix it —
 // while a DynamoDB error is thrown, so Lambda retries it and finally hands the event to the dead-letter queue.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
 import { jobsConfig } from '#commons/config';

@@ -4,7 +4,7 @@
 // field that is absent (no `poll` when Submit failed) would fail the state. Returns {status, errorCode,
 // errorMessage} as the record ends, written to `$.outcome`. Tolerates any `failure`, never throws on it.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
 import { jobsConfig } from '#commons/config';

@@ -1,7 +1,7 @@
 // StoreVideo task: copies the finished video from Segmind's URL into the videos bucket and returns where it is.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { parseAllowedHosts, type VideoUrlPolicy } from '#adapters/url-guard';
 import { createVideoSource } from '#adapters/video-download';

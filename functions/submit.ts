@@ -1,7 +1,7 @@
 // Submit task: validates the request and POSTs it to Segmind at most once (see #domain/submit-job).
 // Payload: the execution input `$` ({jobId, request}); returns SubmitResult, written to `$.segmind`.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
 import { jobsConfig } from '#commons/config';

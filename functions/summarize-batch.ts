@@ -4,7 +4,7 @@
 // Catch's {Error, Cause}); the whole state because a JSONPath to an absent `mapError` would fail the state.
 // Returns FinishedBatch (counts, no lists), written to `$.summary`.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { batchConfig } from '#adapters/batch-config';
 import { createBatchFiles } from '#adapters/batch-files';
 import { createBatchJobs } from '#adapters/batch-jobs';

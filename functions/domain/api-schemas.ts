@@ -1,7 +1,7 @@
 // The API's inputs and outputs as zod schemas. The request body IS videoRequestSchema (one schema), and
 // the same definitions produce the API Gateway request model and the OpenAPI document, so what the
 // gateway checks, what the document promises and what the handlers accept cannot drift apart.
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#domain/list-jobs';
 import { JOB_STATUSES, type VideoJob } from '#domain/video-job';

@@ -3,7 +3,7 @@
 // either runnable (a validated request and the job id derived from batch + line) or rejected with the
 // reason a user can act on. Blank lines are skipped but still counted, so line numbers are the ones an
 // editor shows.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidVideoRequestError } from '#domain/errors';
 import { jobIdForBatchLine } from '#domain/job-id';
 import { parseVideoRequest } from '#domain/submit-job';

@@ -2,7 +2,7 @@
 // `createdAt`). With a status filter that is one query. Without one, each status is queried and the
 // results merged: the page holds the newest jobs over all statuses, and the cursor remembers where each
 // status stopped. The cursor is opaque to callers (base64url JSON) and checked on the way back in.
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { JOB_STATUSES, type JobStatus, type VideoJob } from '#domain/video-job';
 

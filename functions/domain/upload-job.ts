@@ -8,7 +8,7 @@
 // job starts under the image's id. If the image's job was rejected for want of a usable prompt (no
 // sidecar yet, or a bad one), that record stays as history and the new sidecar starts a job under the
 // sidecar's own id — so each sidecar version is tried once. Any other existing job is left alone.
-import { z } from 'zod';
+import * as z from 'zod';
 import { fieldErrorsOf } from '#domain/api-schemas';
 import { jobIdFromS3Object } from '#domain/job-id';
 import type { JobStore } from '#domain/job-store';

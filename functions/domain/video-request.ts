@@ -1,6 +1,6 @@
 // The one schema of a video request: the source of the TypeScript type, the API's request model and
 // every validation message. Defaults match Segmind's own (8 s, 2k, with audio).
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const DURATIONS = [6, 8, 10] as const;
 export const RESOLUTIONS = ['1080p', '2k', '4k'] as const;

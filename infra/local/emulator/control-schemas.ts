@@ -1,6 +1,6 @@
 // Schemas for the control API's inputs, over HTTP and in process alike: a typo in a test's fault or
 // config fails loudly instead of silently doing nothing.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FailureRule, Fault } from '#emulator/control';
 
 const positive = z.number().positive();
