@@ -3,13 +3,22 @@
 // each line as its job ends and then the summary it wrote to batches/<batchId>/summary.json.
 import '#local/polyfills';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ENV } from '#commons/env';
 import { BATCH_ID_PATTERN } from '#domain/batch-manifest';
 import type { BatchSummary } from '#domain/batch-summary';
-import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import type { BatchRunEvent } from '#local/batch-runner';
+import {
+  CLOCK_OPTIONS,
+  type ClockOptions,
+  localStackOptions,
+  parseClockOptions,
+  parseOrUsageError,
+  runCommand,
+  segmindBanner,
+  UsageError,
+  usesSegmind,
+} from '#local/cli';
 
 const USAGE = `Usage: npm run batch -- <prompts.jsonl> [options]
 
@@ -29,27 +38,16 @@ Options:
 Without SEGMIND_API_KEY the local Segmind emulator makes the videos (test patterns); with it, Segmind does.
 Local S3 objects, job and batch records are kept in .local/ (or LTX_LOCAL_DATA_DIR).`;
 
-/** Exit codes: 0 every line COMPLETED, 1 some line did not (or the run failed), 2 the command line is wrong. */
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+// Exit codes: 0 every line COMPLETED, 1 some line did not (or the run failed), 2 the command line is wrong.
 
-interface Command {
+interface Command extends ClockOptions {
   manifestPath: string;
   concurrency?: number;
   batchId?: string;
-  timeScale: number;
-  seed?: number;
 }
 
 const parseCommand = (argv: string[]): Command | 'help' => {
-  let parsed: ReturnType<typeof parseWith>;
-  try {
-    parsed = parseWith(argv);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsageError(() => parseWith(argv));
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError('give exactly one manifest file (JSON Lines)');
   const manifestPath = resolve(process.env.INIT_CWD ?? process.cwd(), positionals[0] ?? '');
@@ -64,18 +62,11 @@ const parseCommand = (argv: string[]): Command | 'help' => {
   if (batchId !== undefined && !BATCH_ID_PATTERN.test(batchId)) {
     throw new UsageError('batch-id: 1-64 of A-Z a-z 0-9 _ -');
   }
-  const timeScale = values['time-scale'] === undefined ? 1 : Number(values['time-scale']);
-  if (!Number.isFinite(timeScale) || timeScale <= 0) {
-    throw new UsageError('time-scale: must be a positive number, e.g. 50');
-  }
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError('seed: must be an integer');
   return {
     manifestPath,
-    timeScale,
+    ...parseClockOptions(values, 50),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(batchId === undefined ? {} : { batchId }),
-    ...(seed === undefined ? {} : { seed }),
   };
 };
 
@@ -87,8 +78,7 @@ const parseWith = (argv: string[]) =>
     options: {
       concurrency: { type: 'string' },
       'batch-id': { type: 'string' },
-      'time-scale': { type: 'string' },
-      seed: { type: 'string' },
+      ...CLOCK_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -136,25 +126,13 @@ const main = async (argv: string[]): Promise<number> => {
     console.log(USAGE);
     return 0;
   }
-  const usingSegmind = Boolean(process.env[ENV.segmindApiKey]?.trim());
-  if (usingSegmind && command.timeScale !== 1) {
-    throw new UsageError('time-scale: only the emulator can run faster; unset SEGMIND_API_KEY to use it');
-  }
-  console.log(
-    usingSegmind
-      ? `Segmind: ${process.env[ENV.segmindBaseUrl] || 'https://api.segmind.com'} (SEGMIND_API_KEY is set; billed)`
-      : `Segmind: the local emulator (test-pattern videos), time scale ${command.timeScale}`,
-  );
+  console.log(segmindBanner(usesSegmind(command.timeScale), command.timeScale));
   // Loaded only now: the stack pulls in the CDK app, which a usage error or --help need not wait for.
   const [{ startLocalStack }, { requestShapes, runLocalBatch }] = await Promise.all([
     import('#local/stack'),
     import('#local/batch-runner'),
   ]);
-  const stack = await startLocalStack({
-    timeScale: command.timeScale,
-    dataDir: process.env.LTX_LOCAL_DATA_DIR?.trim() || join(PROJECT_ROOT, '.local'),
-    ...(command.seed === undefined ? {} : { seed: command.seed }),
-  });
+  const stack = await startLocalStack(localStackOptions(command));
   const abort = new AbortController();
   const interrupted = () => {
     console.error('\nInterrupted: stopping the batch and the local stack');
@@ -199,14 +177,4 @@ const main = async (argv: string[]): Promise<number> => {
   }
 };
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runCommand(main, USAGE);

@@ -3,13 +3,22 @@
 // state machine — and the entry points as services on top of it: the REST API, the uploads watcher and the
 // batch scheduler. Ctrl+C stops it all cleanly.
 import '#local/polyfills';
-import { isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ENV } from '#commons/env';
 import { TERMINAL_STATUSES } from '#domain/video-job';
 import { CONTROL_PREFIX } from '#emulator/control';
-import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import type { LocalApi } from '#local/api-server';
+import {
+  CLOCK_OPTIONS,
+  type ClockOptions,
+  localStackOptions,
+  parseClockOptions,
+  parseOrUsageError,
+  runCommand,
+  UsageError,
+  usesSegmind,
+} from '#local/cli';
 import { schedulerDevService } from '#local/scheduler';
 import type { LocalStack } from '#local/stack';
 import { uploadsDevService } from '#local/uploads-watcher';
@@ -29,10 +38,8 @@ Options:
 Without SEGMIND_API_KEY the local Segmind emulator makes the videos (test patterns); with it, Segmind does.
 Local S3 objects, job records and events.jsonl are kept in .local/ (or LTX_LOCAL_DATA_DIR).`;
 
-export interface DevOptions {
+export interface DevOptions extends ClockOptions {
   port: number;
-  timeScale: number;
-  seed?: number;
   /** `-c key=value`: CDK context the app is synthesized with (the schedule of batches, for one). */
   context: Record<string, string>;
 }
@@ -63,10 +70,6 @@ export interface RunningDevService {
 export interface DevService {
   name: string;
   start(context: DevContext): Promise<RunningDevService>;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 /** The REST API on 127.0.0.1, with the same handlers as the Lambdas and the local workflow. */
@@ -126,34 +129,25 @@ const curlSession = (api: string): string[] => {
 };
 
 const parseCommand = (argv: string[]): DevOptions | 'help' => {
-  let values: { port?: string; 'time-scale'?: string; seed?: string; context?: string[]; help?: boolean };
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseOrUsageError(() =>
+    parseArgs({
       args: argv,
       strict: true,
       allowPositionals: false,
       options: {
         port: { type: 'string' },
-        'time-scale': { type: 'string' },
-        seed: { type: 'string' },
+        ...CLOCK_OPTIONS,
         context: { type: 'string', short: 'c', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+    }),
+  );
   if (values.help) return 'help';
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new UsageError('port: must be a whole number from 0 to 65535');
   }
-  const timeScale = values['time-scale'] === undefined ? 1 : Number(values['time-scale']);
-  if (!Number.isFinite(timeScale) || timeScale <= 0) {
-    throw new UsageError('time-scale: must be a positive number, e.g. 20');
-  }
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isSafeInteger(seed)) throw new UsageError('seed: must be an integer');
+  const clock = parseClockOptions(values, 20);
   const context: Record<string, string> = {};
   for (const entry of values.context ?? []) {
     const [key = '', ...value] = entry.split('=');
@@ -162,7 +156,7 @@ const parseCommand = (argv: string[]): DevOptions | 'help' => {
     }
     context[key.trim()] = value.join('=');
   }
-  return { port, timeScale, context, ...(seed === undefined ? {} : { seed }) };
+  return { port, ...clock, context };
 };
 
 /** Relative to the working directory when inside it, else absolute. */
@@ -200,17 +194,13 @@ const failInterruptedJobs = async (stack: LocalStack): Promise<void> => {
   await stack.workflow.stopAll();
 };
 
-const main = async (argv: string[]): Promise<void> => {
+const main = async (argv: string[]): Promise<number> => {
   const options = parseCommand(argv);
   if (options === 'help') {
     console.log(USAGE);
-    return;
+    return 0;
   }
-  const usingSegmind = Boolean(process.env[ENV.segmindApiKey]?.trim());
-  if (usingSegmind && options.timeScale !== 1) {
-    throw new UsageError('time-scale: only the emulator can run faster; unset SEGMIND_API_KEY to use it');
-  }
-  const dataDir = process.env.LTX_LOCAL_DATA_DIR?.trim() || join(PROJECT_ROOT, '.local');
+  usesSegmind(options.timeScale); // throws when --time-scale is given with Segmind
   if (Object.keys(options.context).length > 0) {
     // Where the CDK CLI puts `-c` for the app: buildApp reads it on top of cdk.json, so the local stack runs
     // the very app `cdk deploy -c …` would deploy.
@@ -219,11 +209,7 @@ const main = async (argv: string[]): Promise<void> => {
   }
   // Loaded after the command line is checked: synthesizing the app takes a few seconds.
   const { startLocalStack } = await import('#local/stack');
-  const stack = await startLocalStack({
-    timeScale: options.timeScale,
-    dataDir,
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-  });
+  const stack = await startLocalStack(localStackOptions(options));
 
   // Every VideoJob execution, whichever entry point started it, is reported when it ends.
   stack.workflow.watch({
@@ -288,16 +274,7 @@ const main = async (argv: string[]): Promise<void> => {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  return 0;
 };
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
-  },
-);
+runCommand(main, USAGE);

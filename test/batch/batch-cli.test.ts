@@ -1,17 +1,10 @@
 // `npm run batch` as a user runs it: a child process that runs a manifest on the local stack, prints each
 // line as its job ends and then the summary, and exits 0 only when every line made its video.
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const BATCH = join(ROOT, 'infra', 'local', 'batch.ts');
+import { runLocalCli } from '#test/support/local-cli';
 
 let workDir: string;
 
@@ -23,26 +16,8 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-/** Runs the CLI with the emulator (never Segmind) and its data in workDir/.local, kept across runs. */
-const batch = (args: string[]) =>
-  run(TSX, [BATCH, ...args], {
-    cwd: workDir,
-    env: {
-      ...process.env,
-      SEGMIND_API_KEY: '',
-      INIT_CWD: workDir,
-      LTX_LOCAL_DATA_DIR: join(workDir, '.local'),
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
-    timeout: 120_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
+/** Runs the CLI in workDir; its data in workDir/.local is kept across runs. */
+const batch = (args: string[]) => runLocalCli('batch', args, workDir);
 
 const request = (prompt: string) =>
   JSON.stringify({ prompt, resolution: '1080p', duration: 6, generateAudio: false });

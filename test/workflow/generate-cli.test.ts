@@ -1,20 +1,14 @@
 // `npm run generate` as a user runs it: a child process that makes a video on the local stack, writes
 // ./output/<jobId>.mp4 and prints the job record. A high time scale keeps it to a few seconds.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VideoJob } from '#domain/video-job';
 import { probeVideo } from '#local/ffmpeg';
+import { runLocalCli } from '#test/support/local-cli';
 import { sha256 } from '#test/workflow/support/local-stack';
 
-const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const GENERATE = join(ROOT, 'infra', 'local', 'generate.ts');
 // A 1×1 PNG: the emulator fetches the image from local S3, and only needs it to be there.
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
@@ -31,26 +25,8 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-/** Runs the CLI in workDir with the emulator (never Segmind) and its data in workDir/.local. */
-const generate = (args: string[]) =>
-  run(TSX, [GENERATE, ...args], {
-    cwd: workDir,
-    env: {
-      ...process.env,
-      SEGMIND_API_KEY: '',
-      INIT_CWD: workDir,
-      LTX_LOCAL_DATA_DIR: join(workDir, '.local'),
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
-    timeout: 120_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number; stdout?: string; stderr?: string }) => ({
-      code: error.code ?? -1,
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-    }),
-  );
+/** Runs the CLI in workDir. */
+const generate = (args: string[]) => runLocalCli('generate', args, workDir);
 
 /** The job record the CLI prints as pretty JSON. */
 const printedRecord = (stdout: string): VideoJob => {

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CONTROL_PREFIX, type EmulatorOptions } from '#emulator/control';
 import { startEmulator } from '#emulator/index';
+import { parseOrUsageError, UsageError } from '#local/cli';
 
 const USAGE = `Usage: npm run emulator -- [options]
 
@@ -17,10 +18,6 @@ const USAGE = `Usage: npm run emulator -- [options]
   --cache-dir DIR     where generated MP4s are cached (default .local/emulator-cache)
   -h, --help          show this help`;
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 const number = (flag: string, raw: string | undefined, check: (n: number) => boolean): number | undefined => {
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -31,13 +28,7 @@ const number = (flag: string, raw: string | undefined, check: (n: number) => boo
 };
 
 export const parseCli = (argv: string[]): EmulatorOptions | 'help' => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
+  const { values } = parseOrUsageError(() => parse(argv));
   if (values.help) return 'help';
   const options: EmulatorOptions = {};
   const port = number('port', values.port, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
