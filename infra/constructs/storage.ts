@@ -1,10 +1,12 @@
 // Where the pipeline keeps things: the videos bucket (plus its access-log bucket) and the jobs table.
-// Secure defaults live here once; the functions get narrow grants from the workflow construct.
+// The table's secure defaults live here, the buckets' in SecureBucket; the functions get narrow grants
+// from the workflow construct.
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
+import { SecureBucket } from '#infra/constructs/secure-bucket';
 
 /** Key prefix of the stored videos: the only place store-video may write. */
 export const VIDEOS_PREFIX = 'videos/';
@@ -28,18 +30,8 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
 
-    // Encryption: SSE-S3 rather than KMS. A customer-managed key adds a monthly fee, a KMS request per
-    // part upload and presigned GET, and kms:Decrypt grants for every reader of a presigned URL, while
-    // these objects are already private, TLS-only and audited through the access logs. Log delivery to
-    // a target bucket does not support SSE-KMS anyway.
-    this.accessLogs = new Bucket(this, 'AccessLogs', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    this.accessLogs = new SecureBucket(this, 'AccessLogs', {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     Validations.of(this.accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
@@ -48,12 +40,7 @@ export class Storage extends Construct {
         'would need yet another bucket, and so on.',
     });
 
-    this.videos = new Bucket(this, 'Videos', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    this.videos = new SecureBucket(this, 'Videos', {
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'videos-bucket/',
@@ -70,7 +57,6 @@ export class Storage extends Construct {
         // Versioning guards against accidental deletes and overwrites; keep such old versions a while only.
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(30) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // AWS-managed key (aws/dynamodb) rather than the default AWS-owned one: its use shows up in CloudTrail,

@@ -2,21 +2,14 @@
 // for images (and their `.json` sidecars) under the uploads prefix, and the function that turns each into
 // an image-to-video job. Failed deliveries and failed invocations, after their retries, land in one
 // encrypted dead-letter queue with an alarm on it: an upload is never lost without a trace.
-import { CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  CfnBucket,
-  type IBucket,
-  ObjectOwnership,
-} from 'aws-cdk-lib/aws-s3';
+import { type Bucket, CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
@@ -28,6 +21,7 @@ import {
   uploadKeyPatterns,
 } from '#domain/upload-job';
 import { handlerEntry } from '#infra/constructs/handlers';
+import { SecureBucket } from '#infra/constructs/secure-bucket';
 import { VideoFunction } from '#infra/constructs/video-function';
 
 export interface UploadTriggerProps {
@@ -81,12 +75,7 @@ export class UploadTrigger extends Construct {
 
     // Its own bucket rather than a prefix of the videos bucket: uploaders get write access to this one
     // only, its objects expire on their own schedule, and EventBridge hears about nothing else.
-    this.bucket = new Bucket(this, 'Uploads', {
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    this.bucket = new SecureBucket(this, 'Uploads', {
       // Every upload is its own version, so re-uploading the same file is a new job and the presigned
       // URL pins the exact bytes that raised the event.
       versioned: true,
@@ -100,7 +89,6 @@ export class UploadTrigger extends Construct {
           noncurrentVersionExpiration: Duration.days(7),
         },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // EventBridge notifications set on the bucket resource itself. CDK's `eventBridgeEnabled` would add a

@@ -1,7 +1,6 @@
 // The upload trigger as synthesized in the real app: a private, versioned bucket that notifies EventBridge,
 // a rule filtered to images and sidecars under the prefix, retries and a dead-letter queue on both hops,
 // and a function that may do exactly what an upload needs.
-import type { CfnElement } from 'aws-cdk-lib';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -17,6 +16,7 @@ import {
   type AssemblyRoot,
   assemblyRoot,
   getAttTarget,
+  logicalIdOf,
   propertiesOf,
   type SynthesizedApp,
   synthApp,
@@ -31,12 +31,9 @@ beforeAll(() => {
 });
 afterAll(() => root?.cleanup());
 
-const idOf = (construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
 const uploads = () => app.stack.uploads;
 const arnOf = (construct: { node: { defaultChild?: unknown } }) => ({
-  'Fn::GetAtt': [idOf(construct), 'Arn'],
+  'Fn::GetAtt': [logicalIdOf(app, construct), 'Arn'],
 });
 
 interface Statement {
@@ -56,7 +53,7 @@ const statementsOfRole = (json: CfnTemplate, roleId: string): (Statement & { Act
 
 describe('the uploads bucket', () => {
   it('is private, encrypted, TLS-only, versioned, logged, and tells EventBridge about its objects', () => {
-    const props = propertiesOf(app.json, idOf(uploads().bucket));
+    const props = propertiesOf(app.json, logicalIdOf(app, uploads().bucket));
     expect(props).toMatchObject({
       VersioningConfiguration: { Status: 'Enabled' },
       NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
@@ -70,7 +67,7 @@ describe('the uploads bucket', () => {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
       },
       LoggingConfiguration: {
-        DestinationBucketName: { Ref: idOf(app.stack.storage.accessLogs) },
+        DestinationBucketName: { Ref: logicalIdOf(app, app.stack.storage.accessLogs) },
         LogFilePrefix: 'uploads-bucket/',
       },
     });
@@ -80,7 +77,9 @@ describe('the uploads bucket', () => {
 
   it('expires uploads and their old versions, and aborts abandoned multipart uploads', () => {
     const rules = (
-      propertiesOf(app.json, idOf(uploads().bucket)).LifecycleConfiguration as { Rules: unknown[] }
+      propertiesOf(app.json, logicalIdOf(app, uploads().bucket)).LifecycleConfiguration as {
+        Rules: unknown[];
+      }
     ).Rules;
     expect(rules).toEqual(
       expect.arrayContaining([
@@ -99,7 +98,7 @@ describe('the uploads bucket', () => {
 
   it('refuses plain HTTP', () => {
     app.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: idOf(uploads().bucket) },
+      Bucket: { Ref: logicalIdOf(app, uploads().bucket) },
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -109,7 +108,7 @@ describe('the uploads bucket', () => {
   });
 
   it('is named in the stack outputs', () => {
-    app.template.hasOutput('UploadsBucket', { Value: { Ref: idOf(uploads().bucket) } });
+    app.template.hasOutput('UploadsBucket', { Value: { Ref: logicalIdOf(app, uploads().bucket) } });
   });
 });
 
@@ -121,7 +120,7 @@ describe('the rule', () => {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
         detail: {
-          bucket: { name: [{ Ref: idOf(uploads().bucket) }] },
+          bucket: { name: [{ Ref: logicalIdOf(app, uploads().bucket) }] },
           object: { key: uploadKeyPatterns('uploads/').map((wildcard) => ({ wildcard })) },
         },
       },
@@ -132,7 +131,7 @@ describe('the rule', () => {
   });
 
   it('targets the upload function, with retries and the dead-letter queue', () => {
-    const rule = propertiesOf(app.json, idOf(uploads().rule));
+    const rule = propertiesOf(app.json, logicalIdOf(app, uploads().rule));
     expect(rule.Targets).toEqual([
       expect.objectContaining({
         Arn: arnOf(uploads().function),
@@ -151,12 +150,12 @@ describe('the rule', () => {
 
 describe('the dead-letter queue', () => {
   it('is encrypted, TLS-only and keeps messages for 14 days', () => {
-    expect(propertiesOf(app.json, idOf(uploads().deadLetterQueue))).toMatchObject({
+    expect(propertiesOf(app.json, logicalIdOf(app, uploads().deadLetterQueue))).toMatchObject({
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
     });
     app.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: idOf(uploads().deadLetterQueue) }],
+      Queues: [{ Ref: logicalIdOf(app, uploads().deadLetterQueue) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -173,7 +172,7 @@ describe('the dead-letter queue', () => {
 
   it('receives the invocations that still fail after Lambda retried them twice', () => {
     app.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: idOf(uploads().function) },
+      FunctionName: { Ref: logicalIdOf(app, uploads().function) },
       MaximumRetryAttempts: 2,
       MaximumEventAgeInSeconds: 6 * 3600,
       DestinationConfig: { OnFailure: { Destination: arnOf(uploads().deadLetterQueue) } },
@@ -185,7 +184,10 @@ describe('the dead-letter queue', () => {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Namespace: 'AWS/SQS',
       Dimensions: [
-        { Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(uploads().deadLetterQueue), 'QueueName'] } },
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [logicalIdOf(app, uploads().deadLetterQueue), 'QueueName'] },
+        },
       ],
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -199,11 +201,12 @@ describe('the upload function', () => {
     expect(fn).toBeInstanceOf(VideoFunction);
     expect(fn.entry).toMatch(/functions\/start-from-upload\.ts$/);
     expect(VideoFunction.allIn(app.stack)).toContain(fn);
-    const variables = (propertiesOf(app.json, idOf(fn)).Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const variables = (
+      propertiesOf(app.json, logicalIdOf(app, fn)).Environment as { Variables: Record<string, unknown> }
+    ).Variables;
     expect(variables).toMatchObject({
-      [ENV.jobsTable]: { Ref: idOf(app.stack.storage.jobs) },
-      [ENV.stateMachineArn]: { Ref: idOf(app.stack.workflow.stateMachine) },
+      [ENV.jobsTable]: { Ref: logicalIdOf(app, app.stack.storage.jobs) },
+      [ENV.stateMachineArn]: { Ref: logicalIdOf(app, app.stack.workflow.stateMachine) },
       [ENV.uploadsPrefix]: 'uploads/',
       [ENV.uploadMaxImageBytes]: String(10 * 1024 * 1024),
       [ENV.uploadImageUrlTtlSeconds]: '3600',
@@ -211,7 +214,7 @@ describe('the upload function', () => {
   });
 
   it('may read uploads, write job records, start executions and report to its DLQ — nothing else', () => {
-    const roleId = getAttTarget(propertiesOf(app.json, idOf(uploads().function)).Role);
+    const roleId = getAttTarget(propertiesOf(app.json, logicalIdOf(app, uploads().function)).Role);
     const statements = statementsOfRole(app.json, roleId);
     const byService = (prefix: string) =>
       statements.filter((s) => s.Action.some((a) => a.startsWith(prefix)));
@@ -231,7 +234,7 @@ describe('the upload function', () => {
     expect(byService('states:')).toEqual([
       expect.objectContaining({
         Action: ['states:StartExecution'],
-        Resource: { Ref: idOf(app.stack.workflow.stateMachine) },
+        Resource: { Ref: logicalIdOf(app, app.stack.workflow.stateMachine) },
       }),
     ]);
     expect(byService('sqs:')).toEqual([

@@ -1,10 +1,15 @@
 // The videos bucket and the jobs table keep their secure defaults: what a user would check in the console.
-import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
 import { JOB_INDEXES } from '#infra/constructs/storage';
-import { type AssemblyRoot, assemblyRoot, type SynthesizedApp, synthApp } from '#test/infra/support/cdk';
+import {
+  type AssemblyRoot,
+  assemblyRoot,
+  logicalIdOf,
+  type SynthesizedApp,
+  synthApp,
+} from '#test/infra/support/cdk';
 
 let root: AssemblyRoot;
 let app: SynthesizedApp;
@@ -15,11 +20,8 @@ beforeAll(() => {
 });
 afterAll(() => root.cleanup());
 
-const logicalIdOf = (construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
 describe('the videos bucket', () => {
-  const videos = () => app.json.Resources?.[logicalIdOf(app.stack.storage.videos)];
+  const videos = () => app.json.Resources?.[logicalIdOf(app, app.stack.storage.videos)];
 
   it('is private, encrypted, versioned and kept when the stack goes', () => {
     expect(videos()).toMatchObject({
@@ -42,7 +44,7 @@ describe('the videos bucket', () => {
 
   it('refuses requests without TLS', () => {
     app.template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      Bucket: { Ref: logicalIdOf(app.stack.storage.videos) },
+      Bucket: { Ref: logicalIdOf(app, app.stack.storage.videos) },
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -74,10 +76,10 @@ describe('the videos bucket', () => {
 
   it('logs access to a separate, equally locked-down bucket', () => {
     expect(videos()?.Properties?.LoggingConfiguration).toEqual({
-      DestinationBucketName: { Ref: logicalIdOf(app.stack.storage.accessLogs) },
+      DestinationBucketName: { Ref: logicalIdOf(app, app.stack.storage.accessLogs) },
       LogFilePrefix: expect.any(String),
     });
-    expect(app.json.Resources?.[logicalIdOf(app.stack.storage.accessLogs)]?.Properties).toMatchObject({
+    expect(app.json.Resources?.[logicalIdOf(app, app.stack.storage.accessLogs)]?.Properties).toMatchObject({
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
@@ -88,7 +90,7 @@ describe('the videos bucket', () => {
 });
 
 describe('the jobs table', () => {
-  const jobs = () => app.json.Resources?.[logicalIdOf(app.stack.storage.jobs)];
+  const jobs = () => app.json.Resources?.[logicalIdOf(app, app.stack.storage.jobs)];
 
   it('is keyed by jobId, on demand, encrypted, point-in-time recoverable and retained', () => {
     expect(jobs()).toMatchObject({
