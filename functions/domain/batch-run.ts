@@ -37,15 +37,20 @@ export interface BatchFiles {
 /** Failures kept on the batch record itself; the summary in S3 has them all. */
 export const RECORDED_FAILURES = 100;
 
-/** The batch record: one item per batch, keyed by `batchId`. */
-export interface BatchRecord {
+/** What prepareBatch made of a manifest: the batch, its lines file and how many lines can run. */
+export interface PreparedLines {
   batchId: string;
-  status: 'RUNNING' | BatchStatus;
   manifest: ManifestLocation;
+  /** The lines file the Distributed Map reads. */
   lines: S3Location;
   lineCount: number;
   runnable: number;
   rejected: number;
+}
+
+/** The batch record: one item per batch, keyed by `batchId`. */
+export interface BatchRecord extends PreparedLines {
+  status: 'RUNNING' | BatchStatus;
   /** How many times the batch was started (a rerun of the same batch id counts). */
   runs: number;
   startedAt: string;
@@ -59,13 +64,7 @@ export interface BatchRecord {
   error?: { error: string; cause: string };
 }
 
-export interface BatchRunStart {
-  batchId: string;
-  manifest: ManifestLocation;
-  lines: S3Location;
-  lineCount: number;
-  runnable: number;
-  rejected: number;
+export interface BatchRunStart extends PreparedLines {
   at: Date;
 }
 
@@ -90,23 +89,20 @@ export interface PrepareBatchCommand {
   manifest: ManifestLocation;
 }
 
-export interface PrepareBatchDeps {
-  files: Pick<BatchFiles, 'readManifest' | 'writeLines'>;
-  batches: Pick<BatchStore, 'markRunning'>;
+/** What both steps of a batch are given besides their own ports. */
+interface BatchStepDeps {
   /** The bucket manifests are read from and the batch's files written to (the videos bucket). */
   bucket: string;
   now: () => Date;
 }
 
+export interface PrepareBatchDeps extends BatchStepDeps {
+  files: Pick<BatchFiles, 'readManifest' | 'writeLines'>;
+  batches: Pick<BatchStore, 'markRunning'>;
+}
+
 /** What the map needs: written to the batch execution's `$.batch`. */
-export interface PreparedBatch {
-  batchId: string;
-  manifest: ManifestLocation;
-  /** The lines file the Distributed Map reads. */
-  lines: S3Location;
-  lineCount: number;
-  runnable: number;
-  rejected: number;
+export interface PreparedBatch extends PreparedLines {
   startedAt: string;
 }
 
@@ -161,12 +157,10 @@ export interface FinishBatchCommand {
   mapError?: { error: string; cause: string };
 }
 
-export interface FinishBatchDeps {
+export interface FinishBatchDeps extends BatchStepDeps {
   files: Pick<BatchFiles, 'readLines' | 'writeSummary'>;
   jobs: BatchJobs;
   batches: Pick<BatchStore, 'recordSummary'>;
-  bucket: string;
-  now: () => Date;
 }
 
 /** What the batch execution keeps of the summary (the lists stay in S3): written to `$.summary`. */

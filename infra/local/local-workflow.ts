@@ -1,13 +1,15 @@
 // The VideoWorkflow port on the local stack: StartExecution and StopExecution as Step Functions answers
 // them, over the synthesized state machine run by the local interpreter. Executions run in the background,
 // any number at once; each is named after its job, and a name is never run twice (in this process).
+import { executionArnOf } from '#adapters/workflow-starter';
 import type { VideoWorkflow } from '#domain/start-job';
 import type { VideoJobInput } from '#domain/video-job';
-import type {
-  ExecutionEvent,
-  ExecutionOutcome,
-  ExecutionStatus,
-  LocalStateMachine,
+import {
+  type ExecutionEvent,
+  type ExecutionOutcome,
+  type ExecutionStatus,
+  emptyExecutionStats,
+  type LocalStateMachine,
 } from '#local/state-machine';
 
 export type LocalExecutionStatus = 'RUNNING' | ExecutionStatus;
@@ -141,20 +143,12 @@ const crashed = (
   startDate: string,
   error: unknown,
 ): ExecutionOutcome => ({
-  executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+  executionArn: executionArnOf(stateMachineArn, name),
   name,
   status: 'FAILED',
   error: error instanceof Error ? error.name : 'Error',
   cause: error instanceof Error ? error.message : String(error),
   startDate,
   stopDate: new Date().toISOString(),
-  stats: {
-    stateTransitions: 0,
-    lambdaInvocations: 0,
-    lambdaInvocationsByFunction: {},
-    serviceCalls: {},
-    retries: 0,
-    statesEntered: {},
-    durationMs: Date.now() - Date.parse(startDate),
-  },
+  stats: emptyExecutionStats(Date.now() - Date.parse(startDate)),
 });

@@ -22,7 +22,12 @@ import { LocalEventBus } from '#local/event-bus';
 import { LocalLambdaRuntime } from '#local/lambda-runtime';
 import { LocalVideoWorkflow } from '#local/local-workflow';
 import { type LocalServerCounters, type LocalServers, startLocalServers } from '#local/servers';
-import { type ExecutionEvent, type ExecutionOutcome, LocalStateMachine } from '#local/state-machine';
+import {
+  type ExecutionEvent,
+  type ExecutionOutcome,
+  type ExecutionStats,
+  LocalStateMachine,
+} from '#local/state-machine';
 import { synthesizeVideoJobWorkflow } from '#local/synth';
 import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION } from '#local/template';
 
@@ -73,20 +78,13 @@ export interface JobProgressUpdate {
  * What one job cost. Server-side figures (DynamoDB writes, Segmind and S3 requests) are the difference of
  * the servers' counters around the job: exact when jobs run one at a time.
  */
-export interface JobStats {
-  stateTransitions: number;
-  lambdaInvocations: number;
-  lambdaInvocationsByFunction: Record<string, number>;
-  serviceCalls: Record<string, number>;
-  retries: number;
-  statesEntered: Record<string, number>;
+export interface JobStats extends ExecutionStats {
   /** Writes to the jobs table, including the PENDING record runJob creates. */
   dynamodbWrites: number;
   dynamodbRequests: Record<string, number>;
   s3Requests: Record<string, number>;
   /** Requests the emulator served for this job, by endpoint (emulator only). */
   segmindRequests?: Partial<Record<Endpoint | 'total', number>>;
-  durationMs: number;
 }
 
 export interface JobRun {

@@ -11,6 +11,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { executionArnOf } from '#adapters/workflow-starter';
 import { type TaskResource, type TaskResourceDeps, taskResource } from '#local/task-resources';
 
 export type { StateMachineDefinition };
@@ -44,6 +45,17 @@ export interface ExecutionStats {
   statesEntered: Record<string, number>;
   durationMs: number;
 }
+
+/** Nothing counted yet: an execution before its first state, or one the interpreter never ran. */
+export const emptyExecutionStats = (durationMs = 0): ExecutionStats => ({
+  stateTransitions: 0,
+  lambdaInvocations: 0,
+  lambdaInvocationsByFunction: {},
+  serviceCalls: {},
+  retries: 0,
+  statesEntered: {},
+  durationMs,
+});
 
 export interface ExecutionOutcome {
   executionArn: string;
@@ -163,17 +175,9 @@ export class LocalStateMachine {
   }
 
   async execute(input: unknown, options: ExecuteOptions): Promise<ExecutionOutcome> {
-    const executionArn = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${options.name}`;
+    const executionArn = executionArnOf(this.stateMachineArn, options.name);
     const started = Date.now();
-    const stats: ExecutionStats = {
-      stateTransitions: 0,
-      lambdaInvocations: 0,
-      lambdaInvocationsByFunction: {},
-      serviceCalls: {},
-      retries: 0,
-      statesEntered: {},
-      durationMs: 0,
-    };
+    const stats = emptyExecutionStats();
     const pacer = new RetryPacer(this.#options.timeScale);
 
     const taskResourceLocalHandlers = Object.fromEntries(

@@ -112,24 +112,34 @@ const pendingBody = (core: EmulatorCore, job: Job, status: string, extra: Record
   return { status, request_id: job.requestId, status_url, response_url, metrics: {}, ...extra };
 };
 
-export const status = (core: EmulatorCore, call: SegmindCall, requestId: string): Reply => {
+/**
+ * What the status and result calls start with: the key and rate limit, then the caller's own job (as of
+ * now: the queue settled), or the reply that ends the call there.
+ */
+const admitJob = (
+  core: EmulatorCore,
+  call: SegmindCall,
+  requestId: string,
+): { reply: Reply } | { job: Job; headers: Headers; extra: Record<string, unknown> } => {
   const admitted = admit(core, call.apiKey);
-  if ('reply' in admitted) return admitted.reply;
+  if ('reply' in admitted) return admitted;
   const job = core.visibleJob(call.apiKey ?? '', requestId);
-  if (job === undefined) return notFound(requestId);
+  if (job === undefined) return { reply: notFound(requestId) };
   core.settle();
-  const extra = extraFields(call.fault);
+  return { job, headers: admitted.headers, extra: extraFields(call.fault) };
+};
+
+export const status = (core: EmulatorCore, call: SegmindCall, requestId: string): Reply => {
+  const found = admitJob(core, call, requestId);
+  if ('reply' in found) return found.reply;
+  const { job, headers, extra } = found;
   if (call.fault?.kind === 'unknown-status') {
-    return json(200, pendingBody(core, job, call.fault.status, extra), admitted.headers);
+    return json(200, pendingBody(core, job, call.fault.status, extra), headers);
   }
   const state = jobState(job, core.clock.now());
   switch (state.status) {
     case 'FAILED':
-      return json(
-        422,
-        failedBody(job, state.error ?? 'FAILED', state.finishedAt ?? 0, extra),
-        admitted.headers,
-      );
+      return json(422, failedBody(job, state.error ?? 'FAILED', state.finishedAt ?? 0, extra), headers);
     case 'COMPLETED': {
       const t = jobTimings(job, state.finishedAt ?? 0);
       return json(
@@ -140,11 +150,11 @@ export const status = (core: EmulatorCore, call: SegmindCall, requestId: string)
           metrics: { inference_time: t.inferenceTime },
           ...extra,
         },
-        admitted.headers,
+        headers,
       );
     }
     default:
-      return json(200, pendingBody(core, job, state.status, extra), admitted.headers);
+      return json(200, pendingBody(core, job, state.status, extra), headers);
   }
 };
 
@@ -152,33 +162,22 @@ export const downloadUrl = (core: EmulatorCore, job: Job): string =>
   `${core.baseUrl}/generations/${job.videoToken}.mp4`;
 
 export const result = (core: EmulatorCore, call: SegmindCall, requestId: string): Reply => {
-  const admitted = admit(core, call.apiKey);
-  if ('reply' in admitted) return admitted.reply;
-  const job = core.visibleJob(call.apiKey ?? '', requestId);
-  if (job === undefined) return notFound(requestId);
-  core.settle();
-  const extra = extraFields(call.fault);
+  const found = admitJob(core, call, requestId);
+  if ('reply' in found) return found.reply;
+  const { job, headers, extra } = found;
   if (call.fault?.kind === 'unknown-status') {
     return json(
       200,
       { ...pendingBody(core, job, call.fault.status, extra), output: null, error: null },
-      admitted.headers,
+      headers,
     );
   }
   const state = jobState(job, core.clock.now());
   if (state.status === 'FAILED') {
-    return json(
-      422,
-      failedBody(job, state.error ?? 'FAILED', state.finishedAt ?? 0, extra),
-      admitted.headers,
-    );
+    return json(422, failedBody(job, state.error ?? 'FAILED', state.finishedAt ?? 0, extra), headers);
   }
   if (state.status !== 'COMPLETED' || state.file === undefined) {
-    return json(
-      200,
-      { ...pendingBody(core, job, state.status, extra), output: null, error: null },
-      admitted.headers,
-    );
+    return json(200, { ...pendingBody(core, job, state.status, extra), output: null, error: null }, headers);
   }
   const url = downloadUrl(core, job);
   const t = jobTimings(job, state.finishedAt ?? 0);
@@ -205,7 +204,7 @@ export const result = (core: EmulatorCore, call: SegmindCall, requestId: string)
       },
       ...extra,
     },
-    admitted.headers,
+    headers,
   );
 };
 
