@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
-import type { CfnElement } from 'aws-cdk-lib';
 import { Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import {
   assemblyRoot,
   catchersOf,
   getAttTarget,
+  logicalIdOf,
   propertiesOf,
   type SynthesizedApp,
   stateOf,
@@ -47,9 +47,6 @@ beforeAll(() => {
   scheduled = synthApp(root, { context: SCHEDULED });
 });
 afterAll(() => root.cleanup());
-
-const logicalIdOf = (app: SynthesizedApp, construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
 const batchDefinition = (app: SynthesizedApp): AslDefinition =>
   definitionFromTemplate(app.json, { stateMachineLogicalId: logicalIdOf(app, app.stack.batch.stateMachine) });

@@ -1,13 +1,12 @@
 // The FetchResult Lambda end to end on the local stack: real handler, real job store on dynalite, real
 // Segmind client against a loopback stand-in.
 
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { FetchedResult } from '#domain/video-job';
 import { type StubServer, startStub } from '#test/segmind/support/stub-server';
+import { stubHandlerEnv } from '#test/support/handler-env';
 import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
 import { pendingJob } from '#test/support/workflow-fakes';
 
@@ -23,12 +22,7 @@ beforeAll(async () => {
     response.writeHead(next.status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(next.body));
   });
-  vi.stubEnv(ENV.jobsTable, table.tableName);
-  vi.stubEnv(ENV.segmindBaseUrl, segmind.url);
-  vi.stubEnv(ENV.segmindApiKey, 'SG_0123456789abcdef');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  configureAwsClients({ dynamodb: table.clientConfig });
+  stubHandlerEnv(table, { [ENV.segmindBaseUrl]: segmind.url, [ENV.segmindApiKey]: 'SG_0123456789abcdef' });
   ({ handler } = await import('#functions/fetch-result'));
 });
 
@@ -44,12 +38,7 @@ const arrange = async () => {
   counter += 1;
   const jobId = `fetch-${counter}`;
   const requestId = `req-${counter}`;
-  await table.client.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: pendingJob(jobId, { status: 'PROCESSING', segmindRequestId: requestId }),
-    }),
-  );
+  await table.putJob(pendingJob(jobId, { status: 'PROCESSING', segmindRequestId: requestId }));
   return {
     jobId,
     requestId,
@@ -94,7 +83,7 @@ describe('FetchResult handler', () => {
       fileSize: 18734112,
       metrics: { cost: 0.52, inferenceTime: 41.2 },
     });
-    const { Item } = await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }));
+    const Item = await table.getJob(jobId);
     expect(Item?.metrics).toMatchObject({ cost: 0.52, totalTime: 44.3, remainingCredits: 118.4 });
   });
 

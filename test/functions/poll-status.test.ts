@@ -1,13 +1,12 @@
 // The PollStatus Lambda end to end on the local stack: real handler, real job store on dynalite, real
 // Segmind client against a loopback stand-in that answers each status request from a script.
 
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { PollState } from '#domain/video-job';
 import { type StubServer, startStub } from '#test/segmind/support/stub-server';
+import { stubHandlerEnv } from '#test/support/handler-env';
 import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
 import { DEFAULT_REQUEST, pendingJob } from '#test/support/workflow-fakes';
 
@@ -23,12 +22,7 @@ beforeAll(async () => {
     response.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
     response.end(JSON.stringify(next.body));
   });
-  vi.stubEnv(ENV.jobsTable, table.tableName);
-  vi.stubEnv(ENV.segmindBaseUrl, segmind.url);
-  vi.stubEnv(ENV.segmindApiKey, 'SG_0123456789abcdef');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  configureAwsClients({ dynamodb: table.clientConfig });
+  stubHandlerEnv(table, { [ENV.segmindBaseUrl]: segmind.url, [ENV.segmindApiKey]: 'SG_0123456789abcdef' });
   ({ handler } = await import('#functions/poll-status'));
 });
 
@@ -46,15 +40,12 @@ const arrange = async (secondsAgo = 40) => {
   const jobId = `poll-${counter}`;
   const requestId = `req-${counter}`;
   const submittedAt = new Date(Date.now() - secondsAgo * 1000).toISOString();
-  await table.client.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: pendingJob(jobId, {
-        status: 'QUEUED',
-        submitState: 'ACCEPTED',
-        segmindRequestId: requestId,
-        submittedAt,
-      }),
+  await table.putJob(
+    pendingJob(jobId, {
+      status: 'QUEUED',
+      submitState: 'ACCEPTED',
+      segmindRequestId: requestId,
+      submittedAt,
     }),
   );
   const state = {
@@ -70,8 +61,7 @@ const arrange = async (secondsAgo = 40) => {
   };
   return { jobId, requestId, state };
 };
-const record = async (jobId: string) =>
-  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+const record = (jobId: string) => table.getJob(jobId);
 const failureOf = (call: Promise<unknown>) =>
   call.then(
     () => undefined,

@@ -1,14 +1,13 @@
 // The ReconcileExecution Lambda on a real (local) DynamoDB, fed the events EventBridge delivers for Step
 // Functions executions: an open job ends, an ended one is never touched, an unreadable event is dropped,
 // and a DynamoDB failure is thrown so that Lambda retries it (then dead-letters it).
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureAwsClients } from '#commons/aws-clients';
-import { ENV } from '#commons/env';
 import type { VideoJob } from '#domain/video-job';
 import type { ReconcileResult } from '#functions/reconcile-execution';
+import { stubHandlerEnv } from '#test/support/handler-env';
 import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
 import { pendingJob } from '#test/support/workflow-fakes';
 
@@ -17,10 +16,7 @@ let handler: (event: unknown, context: Context) => Promise<ReconcileResult>;
 
 beforeAll(async () => {
   table = await startJobsTable();
-  vi.stubEnv(ENV.jobsTable, table.tableName);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  configureAwsClients({ dynamodb: table.clientConfig });
+  stubHandlerEnv(table);
   ({ handler } = await import('#functions/reconcile-execution'));
 });
 
@@ -66,16 +62,10 @@ let counter = 0;
 const arrange = async (overrides: Partial<VideoJob> = {}): Promise<string> => {
   counter += 1;
   const jobId = `reconcile-${counter}`;
-  await table.client.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: pendingJob(jobId, { status: 'PROCESSING', ...overrides }),
-    }),
-  );
+  await table.putJob(pendingJob(jobId, { status: 'PROCESSING', ...overrides }));
   return jobId;
 };
-const record = async (jobId: string) =>
-  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+const record = (jobId: string) => table.getJob(jobId);
 
 describe('ReconcileExecution handler', () => {
   it('ends a job its timed-out execution left PROCESSING', async () => {

@@ -1,13 +1,11 @@
 // The RecordFailure Lambda end to end on a real (local) DynamoDB: the record always ends terminal, a
 // cancelled job stays cancelled, and no failure shape makes it throw.
 
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { configureAwsClients } from '#commons/aws-clients';
-import { ENV } from '#commons/env';
 import type { FailureOutcome } from '#domain/record-failure';
 import type { VideoJob } from '#domain/video-job';
+import { stubHandlerEnv } from '#test/support/handler-env';
 import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
 import { pendingJob } from '#test/support/workflow-fakes';
 
@@ -16,10 +14,7 @@ let handler: (event: unknown, context: Context) => Promise<FailureOutcome>;
 
 beforeAll(async () => {
   table = await startJobsTable();
-  vi.stubEnv(ENV.jobsTable, table.tableName);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  configureAwsClients({ dynamodb: table.clientConfig });
+  stubHandlerEnv(table);
   ({ handler } = await import('#functions/record-failure'));
 });
 
@@ -34,16 +29,10 @@ let counter = 0;
 const arrange = async (overrides: Partial<VideoJob> = {}): Promise<string> => {
   counter += 1;
   const jobId = `failure-${counter}`;
-  await table.client.send(
-    new PutCommand({
-      TableName: table.tableName,
-      Item: pendingJob(jobId, { status: 'PROCESSING', ...overrides }),
-    }),
-  );
+  await table.putJob(pendingJob(jobId, { status: 'PROCESSING', ...overrides }));
   return jobId;
 };
-const record = async (jobId: string) =>
-  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+const record = (jobId: string) => table.getJob(jobId);
 
 describe('RecordFailure handler', () => {
   it("ends the job with the Catch's error, as AWS hands it over", async () => {

@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { configureAwsClients } from '#commons/aws-clients';
@@ -76,9 +75,7 @@ const arrange = async (route: Route, result: Partial<StoreVideoPayload['result']
   const jobId = `job-${counter}`;
   const path = `/generations/${jobId}.mp4`;
   video.route(path, route);
-  await table.client.send(
-    new PutCommand({ TableName: table.tableName, Item: pendingJob(jobId, { status: 'PROCESSING' }) }),
-  );
+  await table.putJob(pendingJob(jobId, { status: 'PROCESSING' }));
   const payload: StoreVideoPayload = {
     jobId,
     segmind: { requestId: `segmind-${counter}` },
@@ -87,8 +84,7 @@ const arrange = async (route: Route, result: Partial<StoreVideoPayload['result']
   return { jobId, path, payload };
 };
 
-const jobRecord = async (jobId: string) =>
-  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+const jobRecord = (jobId: string) => table.getJob(jobId);
 
 /** Everything in the bucket: the final prefix and the staging area alike. */
 const allKeys = (): Promise<string[]> => s3.keys('');
@@ -139,9 +135,7 @@ describe('StoreVideo handler', () => {
 
   it('does not download the video of a cancelled job', async () => {
     const { jobId, path, payload } = await arrange(serveBytes(mp4Like(1000)));
-    await table.client.send(
-      new PutCommand({ TableName: table.tableName, Item: pendingJob(jobId, { status: 'CANCELLED' }) }),
-    );
+    await table.putJob(pendingJob(jobId, { status: 'CANCELLED' }));
     addMetric.mockClear();
     await expect(handler(payload, context())).rejects.toMatchObject({ name: 'JobCancelledError' });
     expect(addMetric).toHaveBeenCalledWith('VideoStoreFailures', 'Count', 1);

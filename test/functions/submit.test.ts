@@ -1,13 +1,12 @@
 // The Submit Lambda end to end on the local stack: its real handler, the real job store on dynalite, and
 // the real Segmind client against a loopback stand-in for Segmind.
 
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { SubmitResult, VideoJob } from '#domain/video-job';
 import { type StubServer, startStub } from '#test/segmind/support/stub-server';
+import { stubHandlerEnv } from '#test/support/handler-env';
 import { type JobsTable, startJobsTable } from '#test/support/jobs-table';
 import { DEFAULT_REQUEST, pendingJob } from '#test/support/workflow-fakes';
 
@@ -37,12 +36,11 @@ beforeAll(async () => {
     response.writeHead(answer.status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(body));
   });
-  vi.stubEnv(ENV.jobsTable, table.tableName);
-  vi.stubEnv(ENV.segmindBaseUrl, segmind.url);
-  vi.stubEnv(ENV.segmindApiKey, API_KEY);
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
-  configureAwsClients({ dynamodb: table.clientConfig });
+  stubHandlerEnv(table, {
+    [ENV.segmindBaseUrl]: segmind.url,
+    [ENV.segmindApiKey]: API_KEY,
+    POWERTOOLS_LOG_LEVEL: 'DEBUG',
+  });
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
     logged.push(String(chunk));
@@ -72,11 +70,10 @@ let counter = 0;
 const arrange = async (overrides: Partial<VideoJob> = {}): Promise<string> => {
   counter += 1;
   const jobId = `submit-${counter}`;
-  await table.client.send(new PutCommand({ TableName: table.tableName, Item: pendingJob(jobId, overrides) }));
+  await table.putJob(pendingJob(jobId, overrides));
   return jobId;
 };
-const record = async (jobId: string) =>
-  (await table.client.send(new GetCommand({ TableName: table.tableName, Key: { jobId } }))).Item;
+const record = (jobId: string) => table.getJob(jobId);
 const postsSoFar = () => segmind.requests.filter((request) => request.method === 'POST').length;
 const failureOf = (call: Promise<unknown>) =>
   call.then(

@@ -15,6 +15,7 @@ import {
   type AssemblyRoot,
   assemblyRoot,
   getAttTarget,
+  logicalIdOf,
   propertiesOf,
   type SynthesizedApp,
   synthApp,
@@ -28,9 +29,6 @@ beforeAll(() => {
   app = synthApp(root);
 });
 afterAll(() => root.cleanup());
-
-const logicalIdOf = (construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
 
 interface Statement {
   Effect: string;
@@ -50,7 +48,7 @@ const statementsOf = (json: CfnTemplate, roleLogicalId: string): (Statement & { 
 
 const roleOf = (name: VideoJobHandler): string => {
   const fn = app.stack.workflow.functions[name];
-  return getAttTarget(propertiesOf(app.json, logicalIdOf(fn)).Role);
+  return getAttTarget(propertiesOf(app.json, logicalIdOf(app, fn)).Role);
 };
 
 const actionsOf = (name: VideoJobHandler): string[] =>
@@ -58,8 +56,8 @@ const actionsOf = (name: VideoJobHandler): string[] =>
     .flatMap((s) => s.Action)
     .sort();
 
-const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf(app.stack.storage.jobs), 'Arn'] });
-const secretRef = () => ({ Ref: logicalIdOf(app.stack.segmindApiKey.secret) });
+const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf(app, app.stack.storage.jobs), 'Arn'] });
+const secretRef = () => ({ Ref: logicalIdOf(app, app.stack.segmindApiKey.secret) });
 
 const ALL: VideoJobHandler[] = ['submit', 'poll-status', 'fetch-result', 'store-video', 'record-failure'];
 /** The ExecutionReconciler's function: ends jobs whose execution stopped where no Catch runs. */
@@ -113,7 +111,7 @@ describe('the VideoJob functions', () => {
   it('run Node.js 22 on ARM with active tracing, their own log group and Powertools settings', () => {
     for (const name of ALL) {
       const fn = app.stack.workflow.functions[name];
-      expect(app.json.Resources?.[logicalIdOf(fn)]?.Properties).toMatchObject({
+      expect(app.json.Resources?.[logicalIdOf(app, fn)]?.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
@@ -122,7 +120,7 @@ describe('the VideoJob functions', () => {
           Variables: {
             POWERTOOLS_SERVICE_NAME: 'ltx-video-pipeline',
             POWERTOOLS_METRICS_NAMESPACE: 'LtxVideoPipeline',
-            [ENV.jobsTable]: { Ref: logicalIdOf(app.stack.storage.jobs) },
+            [ENV.jobsTable]: { Ref: logicalIdOf(app, app.stack.storage.jobs) },
           },
         },
       });
@@ -131,7 +129,7 @@ describe('the VideoJob functions', () => {
 
   it('sizes store-video for a long streamed copy and the others small', () => {
     const props = (name: VideoJobHandler) =>
-      app.json.Resources?.[logicalIdOf(app.stack.workflow.functions[name])]?.Properties ?? {};
+      app.json.Resources?.[logicalIdOf(app, app.stack.workflow.functions[name])]?.Properties ?? {};
     expect(props('store-video')).toMatchObject({ MemorySize: 1024 });
     expect(props('store-video').Timeout).toBeGreaterThanOrEqual(600);
     for (const name of ALL.filter((n) => n !== 'store-video')) {
@@ -142,7 +140,7 @@ describe('the VideoJob functions', () => {
 
   it('give the Segmind callers the secret name only — never a plain API key', () => {
     for (const name of ALL) {
-      const variables = app.json.Resources?.[logicalIdOf(app.stack.workflow.functions[name])]?.Properties
+      const variables = app.json.Resources?.[logicalIdOf(app, app.stack.workflow.functions[name])]?.Properties
         ?.Environment as { Variables: Record<string, unknown> };
       expect(variables.Variables).not.toHaveProperty(ENV.segmindApiKey);
       if (CALLS_SEGMIND.includes(name)) {
@@ -157,7 +155,7 @@ describe('the VideoJob functions', () => {
   it('tell store-video which bucket to write to', () => {
     app.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('stream the video'),
-      Environment: { Variables: { [ENV.videosBucket]: { Ref: logicalIdOf(app.stack.storage.videos) } } },
+      Environment: { Variables: { [ENV.videosBucket]: { Ref: logicalIdOf(app, app.stack.storage.videos) } } },
     });
   });
 
@@ -213,7 +211,7 @@ describe('the VideoJob functions', () => {
   });
 
   it('let only store-video touch S3: staging objects, and PutObject on videos/* (no delete there)', () => {
-    const videosArn = { 'Fn::GetAtt': [logicalIdOf(app.stack.storage.videos), 'Arn'] };
+    const videosArn = { 'Fn::GetAtt': [logicalIdOf(app, app.stack.storage.videos), 'Arn'] };
     for (const name of ALL.filter((n) => n !== 'store-video')) {
       expect(actionsOf(name).filter((a) => a.startsWith('s3:'))).toEqual([]);
     }
@@ -278,18 +276,20 @@ describe('the Segmind API key secret', () => {
 
 describe('the state machine role', () => {
   it('may invoke exactly the five functions, update the jobs table and put events on the bus', () => {
-    const roleId = getAttTarget(propertiesOf(app.json, logicalIdOf(app.stack.workflow.stateMachine)).RoleArn);
+    const roleId = getAttTarget(
+      propertiesOf(app.json, logicalIdOf(app, app.stack.workflow.stateMachine)).RoleArn,
+    );
     const statements = statementsOf(app.json, roleId);
 
     const invoke = statements.filter((s) => s.Action.includes('lambda:InvokeFunction'));
     expect(invoke).toHaveLength(1);
     const invoked = JSON.stringify(invoke[0]?.Resource);
-    for (const name of ALL) expect(invoked).toContain(logicalIdOf(app.stack.workflow.functions[name]));
+    for (const name of ALL) expect(invoked).toContain(logicalIdOf(app, app.stack.workflow.functions[name]));
     expect(invoke[0]?.Action).toEqual(['lambda:InvokeFunction']);
 
     const dynamo = statements.filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')));
     expect(dynamo).toEqual([expect.objectContaining({ Action: ['dynamodb:UpdateItem'] })]);
-    expect(JSON.stringify(dynamo[0]?.Resource)).toContain(logicalIdOf(app.stack.storage.jobs));
+    expect(JSON.stringify(dynamo[0]?.Resource)).toContain(logicalIdOf(app, app.stack.storage.jobs));
     expect(JSON.stringify(dynamo[0]?.Resource)).not.toContain('index');
 
     const events = statements.filter((s) => s.Action.some((a) => a.startsWith('events:')));

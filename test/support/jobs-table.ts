@@ -2,13 +2,23 @@
 // client configured like the Lambdas' own (undefined attributes dropped).
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandOutput,
+  PutCommand,
+  type PutCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 
 export interface JobsTable {
   tableName: string;
   clientConfig: DynamoDBClientConfig;
   client: DynamoDBDocumentClient;
+  /** Writes a job item as it is (the arrange step of a test). */
+  putJob(item: PutCommandInput['Item']): Promise<void>;
+  /** The job item as stored, or undefined. */
+  getJob(jobId: string): Promise<GetCommandOutput['Item']>;
   close(): Promise<void>;
 }
 
@@ -50,6 +60,11 @@ export const startJobsTable = async (tableName = 'jobs'): Promise<JobsTable> => 
     tableName,
     clientConfig,
     client,
+    putJob: async (item) => {
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+    },
+    getJob: async (jobId) =>
+      (await client.send(new GetCommand({ TableName: tableName, Key: { jobId } }))).Item,
     close: async () => {
       client.destroy();
       await new Promise<void>((resolve, reject) =>

@@ -1,6 +1,5 @@
 // The execution reconciler as synthesized in the real app: the rule hears only the VideoJob state machine's
 // executions that stopped badly, the function may touch only job items, and no event is ever dropped.
-import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECONCILED_EXECUTION_STATUSES } from '#domain/reconcile-execution';
@@ -9,6 +8,7 @@ import {
   type AssemblyRoot,
   assemblyRoot,
   getAttTarget,
+  logicalIdOf,
   propertiesOf,
   type SynthesizedApp,
   synthApp,
@@ -23,17 +23,14 @@ beforeAll(() => {
 });
 afterAll(() => root.cleanup());
 
-const logicalIdOf = (construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
 const ids = () => {
   const { reconciler, workflow, storage } = app.stack;
   return {
-    fn: logicalIdOf(reconciler.function),
-    queue: logicalIdOf(reconciler.deadLetterQueue),
-    rule: logicalIdOf(reconciler.rule),
-    stateMachine: logicalIdOf(workflow.stateMachine),
-    jobs: logicalIdOf(storage.jobs),
+    fn: logicalIdOf(app, reconciler.function),
+    queue: logicalIdOf(app, reconciler.deadLetterQueue),
+    rule: logicalIdOf(app, reconciler.rule),
+    stateMachine: logicalIdOf(app, workflow.stateMachine),
+    jobs: logicalIdOf(app, storage.jobs),
   };
 };
 

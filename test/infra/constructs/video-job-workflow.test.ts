@@ -1,7 +1,6 @@
 // The VideoJob state machine, read back from the synthesized template and checked state by state: the
 // handlers are written against exactly this data flow, and the retry rules decide whether we pay twice.
 import aslValidator from 'asl-validator';
-import type { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as segmindKey from '#commons/segmind-key';
@@ -13,6 +12,7 @@ import {
   type AssemblyRoot,
   assemblyRoot,
   catchersOf,
+  logicalIdOf,
   retriersOf,
   type SynthesizedApp,
   stateOf,
@@ -31,11 +31,8 @@ beforeAll(() => {
 });
 afterAll(() => root.cleanup());
 
-const logicalIdOf = (construct: { node: { defaultChild?: unknown } }): string =>
-  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
-
 const functionLogicalId = (name: keyof SynthesizedApp['stack']['workflow']['functions']): string =>
-  logicalIdOf(app.stack.workflow.functions[name]);
+  logicalIdOf(app, app.stack.workflow.functions[name]);
 
 /** The Lambda a Task invokes, as the logical id of its function (default resolver: `…:function:<id>`). */
 const invokedFunction = (state: AslState): string | undefined =>
@@ -302,7 +299,7 @@ describe('the success path', () => {
     const record = stateOf(definition, S.recordCompletion);
     expect(record.Resource).toBe('arn:aws:states:::dynamodb:updateItem');
     expect(record.Parameters).toEqual({
-      TableName: logicalIdOf(app.stack.storage.jobs),
+      TableName: logicalIdOf(app, app.stack.storage.jobs),
       Key: { jobId: { 'S.$': '$.jobId' } },
       UpdateExpression: expect.stringMatching(/^SET .* REMOVE [^=]+$/),
       ConditionExpression: '#status = :storing',

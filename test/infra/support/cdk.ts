@@ -52,6 +52,10 @@ export const synthApp = (root: AssemblyRoot, options: Omit<BuildAppOptions, 'out
   return { ...built, template, json: template.toJSON() as CfnTemplate } satisfies SynthesizedApp;
 };
 
+/** The logical id of a construct's own CloudFormation resource (its default child) in the app's stack. */
+export const logicalIdOf = (app: SynthesizedApp, construct: { node: { defaultChild?: unknown } }): string =>
+  app.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
 /** The VideoJob definition as plain ASL (default fake ARNs: a Lambda's ends in `function:<logicalId>`). */
 export const videoJobDefinition = (app: SynthesizedApp): AslDefinition =>
   definitionFromTemplate(app.json, {
