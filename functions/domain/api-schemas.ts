@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#domain/list-jobs';
 import { JOB_STATUSES, type VideoJob } from '#domain/video-job';
-import { videoRequestSchema } from '#domain/video-request';
+import { type VideoRequest, videoRequestSchema } from '#domain/video-request';
 
 // ---- inputs ----
 
@@ -156,6 +156,19 @@ export const errorBodySchema = z
   .strict();
 export type ErrorBody = z.output<typeof errorBodySchema>;
 
+/**
+ * A presigned image URL (an upload's, presigned by our Lambda) is a credential and carries the signer's
+ * session token: callers see where the image is, not how to read it. Other query parameters stay.
+ */
+export const withoutPresignature = (request: VideoRequest): VideoRequest => {
+  if (request.imageUrl === undefined) return request;
+  const url = new URL(request.imageUrl);
+  const signing = [...url.searchParams.keys()].filter((name) => /^x-amz-/i.test(name));
+  if (signing.length === 0) return request;
+  for (const name of signing) url.searchParams.delete(name);
+  return { ...request, imageUrl: url.toString() };
+};
+
 /** The record as callers see it: bookkeeping of the workflow (submit state, Segmind URLs, hash) left out. */
 export const toJobView = (job: VideoJob, links: JobView['links']): JobView => {
   const optional = <K extends keyof VideoJob>(...keys: K[]): Partial<Pick<VideoJob, K>> =>
@@ -166,7 +179,7 @@ export const toJobView = (job: VideoJob, links: JobView['links']): JobView => {
     jobId: job.jobId,
     status: job.status,
     source: job.source,
-    request: job.request,
+    request: withoutPresignature(job.request),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...optional(

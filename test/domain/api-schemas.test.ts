@@ -1,0 +1,39 @@
+// What the API shows of a job record: never a credential.
+import { describe, expect, it } from 'vitest';
+import { toJobView, withoutPresignature } from '#domain/api-schemas';
+import type { VideoJob } from '#domain/video-job';
+
+const presigned =
+  'https://uploads.example/uploads/cat.png?versionId=v1&X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+  '&X-Amz-Credential=AKIDEXAMPLE%2F20261124%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261124T000000Z' +
+  '&X-Amz-Expires=3600&X-Amz-Security-Token=session-token&X-Amz-Signature=abc123&X-Amz-SignedHeaders=host';
+
+const job = (imageUrl?: string): VideoJob => ({
+  jobId: 'upload-1',
+  status: 'PROCESSING',
+  source: 'upload',
+  request: {
+    prompt: 'the cat turns its head',
+    duration: 6,
+    resolution: '1080p',
+    generateAudio: true,
+    ...(imageUrl === undefined ? {} : { imageUrl }),
+  },
+  createdAt: '2026-11-24T00:00:00.000Z',
+  updatedAt: '2026-11-24T00:00:00.000Z',
+});
+
+describe('the job as the API shows it', () => {
+  it('drops the signature, credential and session token of a presigned image URL, keeping where it points', () => {
+    const view = toJobView(job(presigned), { self: '/v1/videos/upload-1' });
+    expect(view.request.imageUrl).toBe('https://uploads.example/uploads/cat.png?versionId=v1');
+    expect(JSON.stringify(view)).not.toMatch(/session-token|abc123|AKIDEXAMPLE/);
+  });
+
+  it('leaves an ordinary image URL, and a request without one, as they are', () => {
+    const plain = job('https://images.example/cat.png?size=large').request;
+    expect(withoutPresignature(plain)).toBe(plain);
+    const noImage = job().request;
+    expect(withoutPresignature(noImage)).toBe(noImage);
+  });
+});
