@@ -419,7 +419,8 @@ export class VideoBatch extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       timeout: props.timeout ?? Duration.days(3),
       tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      // Every state transition, none of its data (see VideoJobWorkflow): lines carry image URLs.
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
   }
 }

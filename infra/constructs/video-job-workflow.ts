@@ -516,7 +516,8 @@ export class VideoJobWorkflow extends Construct {
       stateMachineType: StateMachineType.STANDARD,
       timeout,
       tracingEnabled: true,
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: true },
+      // Every state transition, none of its data: inputs carry presigned image URLs and Segmind's video URL.
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
     Validations.of(stateMachine).acknowledge(
       {

@@ -302,3 +302,18 @@ describe('the state machine role', () => {
     expect(others).toEqual([]);
   });
 });
+
+describe('every state machine of the app', () => {
+  it('logs every event to CloudWatch without execution data: presigned image and video URLs stay out', () => {
+    const machines = app.template.findResources('AWS::StepFunctions::StateMachine');
+    // The VideoJob workflow and the batch, at least; one added later is held to the same rule.
+    expect(Object.keys(machines).length).toBeGreaterThanOrEqual(2);
+    for (const [id, machine] of Object.entries(machines)) {
+      expect(machine.Properties?.LoggingConfiguration, id).toEqual({
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: expect.anything() } }],
+      });
+    }
+  });
+});

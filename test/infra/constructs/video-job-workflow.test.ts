@@ -432,13 +432,13 @@ describe('the failure path', () => {
 });
 
 describe('the state machine resource', () => {
-  it('is a Standard workflow, traced, logging everything with execution data', () => {
+  it('is a Standard workflow, traced, logging every event without execution data (no presigned URLs)', () => {
     app.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
         Level: 'ALL',
-        IncludeExecutionData: true,
+        IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
       },
     });
