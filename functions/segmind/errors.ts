@@ -88,7 +88,7 @@ export class SegmindBadRequestError extends SegmindError {
 
 /**
  * 500 / 502 / 503 / 504 or a network failure. On a submit, `submitOutcome` says whether Segmind may have
- * accepted the job before failing (504 from the gateway, a reset after the body was sent).
+ * accepted the job before failing: a 502/504 or a non-JSON 5xx from a proxy, a reset after the body was sent.
  */
 export class SegmindUnavailableError extends SegmindError {
   override readonly name = 'SegmindUnavailableError';

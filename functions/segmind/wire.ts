@@ -213,7 +213,23 @@ const errorFromBrokenBody = (answer: HttpAnswer, context: CallContext, limit: st
   }
 };
 
-/** Maps an error status. Every code Segmind answers explicitly proves a submit created nothing, except 504. */
+/**
+ * Segmind's own error answer: a JSON object whose `error` is a string (SEGMIND_API.md). An HTML or text page,
+ * an empty body, or another JSON shape (`{"message": …}` is what AWS's and other gateways send) comes from
+ * something in front of Segmind, which cannot know whether Segmind took the job.
+ */
+const isSegmindErrorBody = (body: Body): boolean =>
+  body.kind === 'json' &&
+  isObject(body.value) &&
+  typeof body.value.error === 'string' &&
+  body.value.error.trim() !== '';
+
+/**
+ * Maps an error status. For a submit, the three kinds of outcome (see DESIGN.md):
+ * - not created, so a retry may POST again: every 4xx, 501, and a 500 or 503 in Segmind's JSON error shape;
+ * - unknown ('may-exist'), never POSTed again by default: 502, 504, other 5xx, and a 500 or 503 whose body
+ *   is HTML, text, empty or another JSON shape — a proxy's answer, possibly after Segmind accepted the job.
+ */
 export const errorFromStatus = (answer: HttpAnswer, context: CallContext, limit: string): SegmindError => {
   const { status } = answer;
   const body: Body =
@@ -255,17 +271,23 @@ export const errorFromStatus = (answer: HttpAnswer, context: CallContext, limit:
         readResetAt(answer.headers['x-rate-limit-reset-at-utc']),
         options,
       );
-    case 500:
     case 501:
-    case 502:
-    case 503:
-      // Segmind's guidance: a 5xx from a submit means no job; re-POSTing is safe.
+      // Not implemented: nothing behind the front door took the request, whoever answered.
       return new SegmindUnavailableError(message, 'not-created', options);
+    case 500:
+    case 503:
+      // Only Segmind's own application answers in its JSON error shape, and then it says it refused.
+      return new SegmindUnavailableError(
+        message,
+        isSegmindErrorBody(body) ? 'not-created' : outcome(context, 'may-exist'),
+        options,
+      );
     default:
       break;
   }
   if (status >= 500) {
-    // 504 and unlisted 5xx (e.g. a CDN's 520–524): a gateway gave up on a backend that may have accepted.
+    // 502, 504 and unlisted 5xx (e.g. a CDN's 520–524): a proxy lost or gave up on a backend that may have
+    // accepted the job before failing — whatever the body says, the proxy cannot know.
     return new SegmindUnavailableError(message, outcome(context, 'may-exist'), options);
   }
   if (status >= 300) {

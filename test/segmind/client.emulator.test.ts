@@ -202,11 +202,14 @@ describe('SegmindClient against the emulator: explicit refusals', () => {
 describe('SegmindClient against the emulator: injected faults', () => {
   it.each([
     [500, 'json', 'not-created'],
-    [502, 'html', 'not-created'],
-    [503, 'empty', 'not-created'],
+    [502, 'html', 'may-exist'],
+    [502, 'json', 'may-exist'],
+    [503, 'json', 'not-created'],
+    [503, 'empty', 'may-exist'],
+    [500, 'html', 'may-exist'],
     [504, 'html', 'may-exist'],
   ] as const)(
-    'submit answered %i (%s body) is SegmindUnavailableError, %s, and is not retried',
+    'submit answered %i (%s body) is SegmindUnavailableError, %s, and the client does not retry it',
     async (status, body, outcome) => {
       emulator.control.injectFault({ endpoint: 'submit', kind: 'http-error', status, body });
       await expectError(client.submit(REQUEST), {

@@ -156,7 +156,7 @@ describe('SegmindClient: explicit answers the emulator does not give', () => {
     [400, { error: 'duration must be 6, 8 or 10' }, 'SegmindBadRequestError', false],
     [422, { error: 'prompt too long' }, 'SegmindBadRequestError', false],
     [500, { error: 'Internal Server Error' }, 'SegmindUnavailableError', true],
-    [503, '', 'SegmindUnavailableError', true],
+    [503, { error: 'Service temporarily unavailable' }, 'SegmindUnavailableError', true],
   ] as const)('submit answered %i is %s, certainly not created', async (status, body, name, retryable) => {
     const server = await stub(json(status, body));
     await expectSegmindError(
@@ -178,13 +178,19 @@ describe('SegmindClient: explicit answers the emulator does not give', () => {
     expect(error.message).toContain('504 Gateway Time-out');
   });
 
-  it('a 502 HTML page from the gateway is upstream unavailable, not-created on submit', async () => {
-    const server = await stub(
-      json(502, '<html><body>Bad Gateway</body></html>', { 'content-type': 'text/html' }),
-    );
+  // A proxy in front of Segmind answers these: it may have lost the answer to a POST Segmind accepted.
+  it.each([
+    [502, '<html><body>Bad Gateway</body></html>'],
+    [502, { error: 'Bad Gateway' }],
+    [503, ''],
+    [503, '<html><title>503 Service Unavailable</title></html>'],
+    [500, { message: 'Internal server error' }],
+    [500, 'upstream connect error or disconnect/reset before headers'],
+  ] as const)('submit answered %i with %j is an unknown outcome (may-exist)', async (status, body) => {
+    const server = await stub(json(status, body));
     await expectSegmindError(
       clientFor(server.url).submit(REQUEST),
-      { name: 'SegmindUnavailableError', retryable: true, submitOutcome: 'not-created', httpStatus: 502 },
+      { name: 'SegmindUnavailableError', retryable: true, submitOutcome: 'may-exist', httpStatus: status },
       API_KEY,
     );
   });
@@ -274,7 +280,7 @@ describe('SegmindClient: bodies it cannot read', () => {
     const server = await stub(json(503, `<html>${'x'.repeat(10_000)}</html>`));
     await expectSegmindError(
       clientFor(server.url, { maxResponseBytes: 1024 }).submit(REQUEST),
-      { name: 'SegmindUnavailableError', retryable: true, submitOutcome: 'not-created', httpStatus: 503 },
+      { name: 'SegmindUnavailableError', retryable: true, submitOutcome: 'may-exist', httpStatus: 503 },
       API_KEY,
     );
   });

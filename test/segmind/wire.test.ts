@@ -41,7 +41,7 @@ describe('errorFromStatus', () => {
     [422, 'SegmindBadRequestError', 'not-created', 'SegmindMalformedResponseError', false],
     [429, 'SegmindRateLimitedError', 'not-created', 'SegmindRateLimitedError', true],
     [500, 'SegmindUnavailableError', 'not-created', 'SegmindUnavailableError', true],
-    [502, 'SegmindUnavailableError', 'not-created', 'SegmindUnavailableError', true],
+    [502, 'SegmindUnavailableError', 'may-exist', 'SegmindUnavailableError', true],
     [503, 'SegmindUnavailableError', 'not-created', 'SegmindUnavailableError', true],
     [504, 'SegmindUnavailableError', 'may-exist', 'SegmindUnavailableError', true],
     [524, 'SegmindUnavailableError', 'may-exist', 'SegmindUnavailableError', true],
@@ -60,6 +60,25 @@ describe('errorFromStatus', () => {
     expect(onPoll.submitOutcome).toBe('not-created');
     if (pollName === submitName) expect(onPoll.retryable).toBe(onSubmit.retryable);
     if (status !== 422) expect(onSubmit.retryable).toBe(retryable);
+  });
+
+  it.each([
+    ['html', '<html><head><title>500 Internal Server Error</title></head></html>', 'may-exist'],
+    ['empty', '', 'may-exist'],
+    ['text', 'upstream request timeout', 'may-exist'],
+    ["a gateway's JSON", '{"message":"Internal server error"}', 'may-exist'],
+    ['JSON with an empty error', '{"error":""}', 'may-exist'],
+    ["Segmind's JSON", '{"error":"Internal Server Error"}', 'not-created'],
+  ] as const)('a 500 or 503 on submit with a %s body → %s', (_kind, body, expected) => {
+    for (const status of [500, 503]) {
+      expect(errorFromStatus(answer(status, body), submit, '1 MiB').submitOutcome).toBe(expected);
+      expect(errorFromStatus(answer(status, body), poll, '1 MiB').submitOutcome).toBe('not-created');
+    }
+  });
+
+  it('a 500 whose body broke off is an unknown outcome: nothing proves Segmind refused', () => {
+    const cut: HttpAnswer = { status: 500, headers: {}, body: Buffer.alloc(0), bodyState: 'cut' };
+    expect(errorFromStatus(cut, submit, '1 MiB').submitOutcome).toBe('may-exist');
   });
 
   it("carries Segmind's message, or the title of an HTML page, without the key", () => {
