@@ -41,6 +41,17 @@ const routes: Record<string, (core: EmulatorCore, body: Body) => Promise<Reply> 
     core.reset();
     return ok();
   },
+  'GET /random-faults': (core) => json(200, { randomFaults: core.randomFaults() }),
+  'POST /random-faults': async (core, body) => {
+    core.setRandomFaults((await body()) as Parameters<EmulatorCore['setRandomFaults']>[0]);
+    return ok({ randomFaults: core.randomFaults() });
+  },
+  'DELETE /random-faults': (core) => {
+    core.setRandomFaults(null);
+    return ok();
+  },
+  'GET /requests': (core) => json(200, { requests: core.requests() }),
+  'GET /submits': (core) => json(200, { submits: core.submits() }),
   'POST /clock': async (core, body) => {
     const { advanceSeconds } = parseOrThrow(clockSchema, await body(), 'clock');
     core.advanceClock(advanceSeconds);

@@ -1,7 +1,7 @@
 // Schemas for the control API's inputs, over HTTP and in process alike: a typo in a test's fault or
 // config fails loudly instead of silently doing nothing.
 import * as z from 'zod';
-import type { FailureRule, Fault } from '#emulator/control';
+import type { FailureRule, Fault, RandomFaults } from '#emulator/control';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -46,29 +46,60 @@ const count = z.preprocess(
   z.union([z.number().int().positive(), z.literal(Number.POSITIVE_INFINITY)]),
 );
 const base = { endpoint, count: count.optional(), requestId: z.string().min(1).optional() };
+const errorBody = z.enum(['html', 'json', 'empty']);
 
-export const faultSchema = z.discriminatedUnion('kind', [
+// Each kind once, without its target: injected faults add endpoint/count/requestId, random ones do not.
+const kinds = [
+  z.object({ kind: z.literal('http-error'), status: z.number().int().min(400).max(599), body: errorBody }),
+  z.object({ kind: z.literal('rate-limit') }),
+  z.object({ kind: z.literal('slow'), delayMs: z.number().int().nonnegative() }),
+  z.object({ kind: z.literal('reset-before-accept') }),
+  z.object({ kind: z.literal('reset-after-accept') }),
   z.object({
-    ...base,
-    kind: z.literal('http-error'),
-    status: z.number().int().min(400).max(599),
-    body: z.enum(['html', 'json', 'empty']),
+    kind: z.literal('error-after-accept'),
+    status: z.number().int().min(500).max(599),
+    body: errorBody,
   }),
-  z.object({ ...base, kind: z.literal('rate-limit') }),
-  z.object({ ...base, kind: z.literal('slow'), delayMs: z.number().int().nonnegative() }),
-  z.object({ ...base, kind: z.literal('reset-before-accept') }),
-  z.object({ ...base, kind: z.literal('reset-after-accept') }),
-  z.object({ ...base, kind: z.literal('reset') }),
-  z.object({ ...base, kind: z.literal('truncate'), bytes: z.number().int().nonnegative().optional() }),
-  z.object({ ...base, kind: z.literal('corrupt') }),
-  z.object({ ...base, kind: z.literal('wrong-content-type'), contentType: z.string().min(1) }),
-  z.object({ ...base, kind: z.literal('empty-body') }),
-  z.object({ ...base, kind: z.literal('non-json') }),
-  z.object({ ...base, kind: z.literal('extra-fields') }),
-  z.object({ ...base, kind: z.literal('missing-video-object') }),
-  z.object({ ...base, kind: z.literal('unknown-status'), status: z.string().min(1) }),
-  z.object({ ...base, kind: z.literal('missing-request-id') }),
-]);
+  z.object({ kind: z.literal('reset') }),
+  z.object({ kind: z.literal('truncate'), bytes: z.number().int().nonnegative().optional() }),
+  z.object({ kind: z.literal('corrupt') }),
+  z.object({ kind: z.literal('wrong-content-type'), contentType: z.string().min(1) }),
+  z.object({ kind: z.literal('empty-body') }),
+  z.object({ kind: z.literal('non-json') }),
+  z.object({ kind: z.literal('extra-fields') }),
+  z.object({ kind: z.literal('missing-video-object') }),
+  z.object({ kind: z.literal('unknown-status'), status: z.string().min(1) }),
+  z.object({ kind: z.literal('missing-request-id') }),
+] as const;
+
+type KindSchema = (typeof kinds)[number];
+const withTarget = <K extends KindSchema>(kind: K) => kind.extend(base);
+
+export const faultSchema = z.discriminatedUnion(
+  'kind',
+  kinds.map(withTarget) as unknown as [ReturnType<typeof withTarget<KindSchema>>],
+);
+
+export const faultKindSchema = z.discriminatedUnion(
+  'kind',
+  kinds.map((kind) => kind.strict()) as unknown as [KindSchema],
+);
+
+const rate = z.number().min(0).max(1);
+const perEndpoint = <T extends z.ZodType>(value: T) =>
+  z
+    .object({ submit: value, status: value, result: value, download: value, credits: value })
+    .partial()
+    .strict();
+
+export const randomFaultsSchema = z
+  .object({
+    rate,
+    kinds: perEndpoint(z.array(faultKindSchema).min(1)).optional(),
+    rates: perEndpoint(rate).optional(),
+    seed: z.number().int().optional(),
+  })
+  .strict();
 
 export const failureRuleSchema = z
   .object({
@@ -103,3 +134,6 @@ export const parseFaults = (input: unknown): Fault[] =>
 
 export const parseFailureRule = (input: unknown): FailureRule =>
   parseOrThrow(failureRuleSchema, input, 'failure rule');
+
+export const parseRandomFaults = (input: unknown): RandomFaults =>
+  parseOrThrow(randomFaultsSchema, input, 'random faults') as RandomFaults;

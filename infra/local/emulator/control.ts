@@ -50,6 +50,7 @@ export type Fault = { endpoint: Endpoint; count?: number; requestId?: string } &
   | { kind: 'slow'; delayMs: number } // answer (or, for download, start streaming) after a real delay
   | { kind: 'reset-before-accept' } // submit: destroy the socket before the job exists
   | { kind: 'reset-after-accept' } // submit: create the job, then destroy the socket (the ambiguous case)
+  | { kind: 'error-after-accept'; status: number; body: 'html' | 'json' | 'empty' } // submit: create the job, then answer an error (a proxy's 502 page)
   | { kind: 'reset' } // GETs: destroy the socket without an answer
   | { kind: 'truncate'; bytes?: number } // download: Content-Length of the whole file, then stop early
   | { kind: 'corrupt' } // download: right length, wrong bytes (no MP4 signature)
@@ -61,6 +62,63 @@ export type Fault = { endpoint: Endpoint; count?: number; requestId?: string } &
   | { kind: 'unknown-status'; status: string } // status/result: report a status Segmind never documented
   | { kind: 'missing-request-id' } // submit: 200 without request_id (no job created)
 );
+
+/** A fault as the random mode draws it: the endpoint comes from the request, the count is always one. */
+export type FaultKindSpec = WithoutTarget<Fault>;
+type WithoutTarget<F> = F extends unknown ? Omit<F, 'endpoint' | 'count' | 'requestId'> : never;
+
+/**
+ * Seeded random faults, beside the injected ones (an injected fault that matches is used first). Each
+ * Segmind request on an endpoint listed in `kinds` draws a fault with probability `rate` (or that
+ * endpoint's own rate), then one of the kinds that can apply to it, uniformly.
+ */
+export interface RandomFaults {
+  rate: number;
+  /** The kinds to draw from, per endpoint; an endpoint left out gets none. @default DEFAULT_RANDOM_FAULT_KINDS */
+  kinds?: Partial<Record<Endpoint, FaultKindSpec[]>>;
+  /** Per-endpoint rates that override `rate`. */
+  rates?: Partial<Record<Endpoint, number>>;
+  /** @default the emulator's seed */
+  seed?: number;
+}
+
+/** What the emulator did for one Segmind request id: the figures a soak checks delivery against. */
+export interface RequestRecord {
+  requestId: string;
+  prompt: string;
+  /** Real time, ISO-8601. */
+  createdAt: string;
+  /** The submit's 200 with this request id reached the client's socket whole. */
+  answered: boolean;
+  status: 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED';
+  /** Billed: Segmind charges a job when it completes. */
+  billed: boolean;
+  cost: number;
+  /** COMPLETED result answers that carried the video URL and reached the client whole. */
+  resultsServed: number;
+  /** Download requests for the output file, and how many sent every byte intact. */
+  downloads: number;
+  fullDownloads: number;
+  /** Bytes of the output file sent whole and intact, over all downloads. */
+  bytesDownloaded: number;
+  /** sha256 of the output file as served whole and intact (null until then). */
+  sha256: string | null;
+  /** Faults applied to requests about this id (submit faults after the job existed included), by kind. */
+  faults: Record<string, number>;
+}
+
+/** One POST to the submit endpoint, in arrival order. */
+export interface SubmitAttempt {
+  /** The prompt of the body, when it had one. */
+  prompt: string | null;
+  /** Set when this attempt created a job. */
+  requestId: string | null;
+  /** The fault applied, if any. */
+  fault: string | null;
+  /** The answer reached the client whole (false for resets and answers to a client that had gone). */
+  answered: boolean;
+  httpStatus: number | null;
+}
 
 /** Makes matching jobs end FAILED (HTTP 422 on status and result) instead of COMPLETED. */
 export interface FailureRule {
@@ -85,6 +143,14 @@ export interface Counters {
   maxConcurrentJobs: number;
   /** Added: connections destroyed on purpose by a fault (these have no status code). */
   connectionsReset: number;
+  /** Added: faults applied (injected or drawn), by endpoint and kind. */
+  faultsByKind: Partial<Record<Endpoint, Record<string, number>>>;
+  /** Added: jobs created whose submit answer never reached the client (reset or error after accept, a client gone). */
+  createdWithoutAnswer: number;
+  /** Added: jobs billed (COMPLETED), results served, output files downloaded whole and intact. */
+  billed: number;
+  resultsServed: number;
+  fullDownloads: number;
 }
 
 export interface EmulatorJobView {
@@ -114,7 +180,9 @@ export interface EmulatorJobView {
  *   POST {CONTROL_PREFIX}/failures body FailureRule                DELETE {CONTROL_PREFIX}/failures
  *   POST {CONTROL_PREFIX}/credits  body {apiKey, credits}
  *   GET  {CONTROL_PREFIX}/counters GET {CONTROL_PREFIX}/jobs   POST {CONTROL_PREFIX}/reset
- * Added: GET {CONTROL_PREFIX}/config, POST {CONTROL_PREFIX}/clock body {advanceSeconds}.
+ * Added: GET {CONTROL_PREFIX}/config, POST {CONTROL_PREFIX}/clock body {advanceSeconds},
+ *   POST {CONTROL_PREFIX}/random-faults body RandomFaults  GET and DELETE {CONTROL_PREFIX}/random-faults,
+ *   GET {CONTROL_PREFIX}/requests (RequestRecord[])   GET {CONTROL_PREFIX}/submits (SubmitAttempt[]).
  * Over HTTP a fault `count` of null or "Infinity" means Infinity (JSON has no Infinity).
  */
 export interface EmulatorControl {
@@ -131,6 +199,13 @@ export interface EmulatorControl {
   reset(): void;
   /** Added: jump emulated time forward (e.g. past the retention window) without waiting. */
   advanceClock(emulatedSeconds: number): void;
+  /** Added: start (or replace) the seeded random fault mode; null stops it. Survives reset() only if set at start-up. */
+  setRandomFaults(random: RandomFaults | null): void;
+  randomFaults(): RandomFaults | null;
+  /** Added: per request id, what was created, billed, served and downloaded. */
+  requests(): RequestRecord[];
+  /** Added: every submit POST, in arrival order. */
+  submits(): SubmitAttempt[];
 }
 
 export interface EmulatorOptions {
@@ -149,6 +224,8 @@ export interface EmulatorOptions {
   latency?: Partial<LatencyModel>;
   retentionSeconds?: number;
   costPerJob?: number;
+  /** Added: the random fault mode from the start (and after every reset()). */
+  randomFaults?: RandomFaults;
 }
 
 export interface RunningEmulator {

@@ -45,7 +45,11 @@ export class CounterBook {
     this.connectionsReset += 1;
   }
 
-  snapshot(jobsCreated: number, maxConcurrentJobs: number): Counters {
+  /** The counts this book keeps; the core adds the per-request figures. */
+  snapshot(
+    jobsCreated: number,
+    maxConcurrentJobs: number,
+  ): Omit<Counters, 'faultsByKind' | 'createdWithoutAnswer' | 'billed' | 'resultsServed' | 'fullDownloads'> {
     return structuredClone({
       byEndpoint: this.byEndpoint,
       byKey: this.byKey,

@@ -9,6 +9,9 @@ import type {
   FailureRule,
   Fault,
   LatencyModel,
+  RandomFaults,
+  RequestRecord,
+  SubmitAttempt,
 } from '#emulator/control';
 import { configPatchSchema, parseFailureRule, parseFaults, parseOrThrow } from '#emulator/control-schemas';
 import { CounterBook } from '#emulator/counters';
@@ -19,7 +22,9 @@ import { type Job, JobStore, jobState } from '#emulator/jobs';
 import { DEFAULT_LATENCY_MODEL, drawLatency } from '#emulator/latency-model';
 import { CreditLedger } from '#emulator/ledger';
 import { mulberry32, type Random } from '#emulator/random';
+import { RandomFaultBook } from '#emulator/random-faults';
 import { RateLimiter } from '#emulator/rate-limiter';
+import { RequestLedger } from '#emulator/request-ledger';
 import type { ValidSubmit } from '#emulator/validation';
 import type { VideoLibrary } from '#emulator/videos';
 
@@ -39,6 +44,7 @@ export interface EmulatorCoreOptions {
   credits: number;
   config: EmulatorConfig;
   videos: VideoLibrary;
+  randomFaults?: RandomFaults | undefined;
 }
 
 const copyLatency = (model: LatencyModel): LatencyModel => structuredClone(model);
@@ -79,13 +85,16 @@ export class EmulatorCore implements EmulatorControl {
   readonly faults = new FaultBook();
   readonly counterBook = new CounterBook();
   readonly limiter = new RateLimiter();
+  readonly ledger = new RequestLedger();
+  readonly randomFaultBook: RandomFaultBook;
   readonly videos: VideoLibrary;
   /** Set once the server listens. */
   baseUrl = '';
 
   private current: EmulatorConfig;
   private readonly initial: EmulatorConfig;
-  private readonly ledger: CreditLedger;
+  private readonly creditLedger: CreditLedger;
+  private readonly initialRandomFaults: RandomFaults | null;
   private rules: FailureRule[] = [];
   private latencyRandom: Random;
   private failureRandom: Random;
@@ -97,12 +106,15 @@ export class EmulatorCore implements EmulatorControl {
     this.initial = structuredClone(options.config);
     this.current = structuredClone(options.config);
     this.clock = new EmulatedClock(this.current.timeScale);
-    this.ledger = new CreditLedger(options.credits);
+    this.creditLedger = new CreditLedger(options.credits);
     this.videos = options.videos;
     this.seed = options.seed;
     // Two streams, so adding a failure rule does not shift every later job's latency.
     this.latencyRandom = mulberry32(this.seed);
     this.failureRandom = mulberry32(this.seed ^ 0x9e3779b9);
+    this.randomFaultBook = new RandomFaultBook(this.seed ^ 0x85ebca6b);
+    this.initialRandomFaults = options.randomFaults ?? null;
+    this.randomFaultBook.set(this.initialRandomFaults);
   }
 
   // ---- Segmind-side operations ----
@@ -180,13 +192,13 @@ export class EmulatorCore implements EmulatorControl {
   /** Bills what has completed, then reads the balance. */
   credits(apiKey: string): number {
     this.settle();
-    return this.ledger.balance(apiKey);
+    return this.creditLedger.balance(apiKey);
   }
 
   settle(): void {
     this.store.settle(this.clock.now(), (job) => ({
       cost: this.current.costPerJob,
-      remainingCredits: this.ledger.charge(job.apiKey, this.current.costPerJob),
+      remainingCredits: this.creditLedger.charge(job.apiKey, this.current.costPerJob),
     }));
   }
 
@@ -255,11 +267,53 @@ export class EmulatorCore implements EmulatorControl {
 
   setCredits(apiKey: string, credits: number): void {
     this.settle();
-    this.ledger.set(apiKey, credits);
+    this.creditLedger.set(apiKey, credits);
   }
 
   counters(): Counters {
-    return this.counterBook.snapshot(this.store.size, this.store.maxConcurrent(this.clock.now()));
+    const requests = this.requests();
+    return {
+      ...this.counterBook.snapshot(this.store.size, this.store.maxConcurrent(this.clock.now())),
+      faultsByKind: this.ledger.faultsByKind(),
+      createdWithoutAnswer: requests.filter((r) => !r.answered).length,
+      billed: requests.filter((r) => r.billed).length,
+      ...this.ledger.totals(),
+    };
+  }
+
+  setRandomFaults(random: RandomFaults | null): void {
+    this.randomFaultBook.set(random);
+  }
+
+  randomFaults(): RandomFaults | null {
+    return this.randomFaultBook.get();
+  }
+
+  requests(): RequestRecord[] {
+    this.settle();
+    const now = this.clock.now();
+    return this.store.all().map((job) => {
+      const tally = this.ledger.peek(job.requestId);
+      return {
+        requestId: job.requestId,
+        prompt: job.prompt,
+        createdAt: new Date(job.submittedAtReal).toISOString(),
+        answered: tally?.answered ?? false,
+        status: jobState(job, now).status,
+        billed: job.charge !== undefined,
+        cost: job.charge?.cost ?? 0,
+        resultsServed: tally?.resultsServed ?? 0,
+        downloads: tally?.downloads ?? 0,
+        fullDownloads: tally?.fullDownloads ?? 0,
+        bytesDownloaded: tally?.bytesDownloaded ?? 0,
+        sha256: tally?.sha256 ?? null,
+        faults: { ...(tally?.faults ?? {}) },
+      };
+    });
+  }
+
+  submits(): SubmitAttempt[] {
+    return this.ledger.submits();
   }
 
   jobs(): EmulatorJobView[] {
@@ -291,8 +345,10 @@ export class EmulatorCore implements EmulatorControl {
     this.faults.clear();
     this.rules = [];
     this.counterBook.reset();
-    this.limiter.clear();
     this.ledger.reset();
+    this.randomFaultBook.set(this.initialRandomFaults);
+    this.limiter.clear();
+    this.creditLedger.reset();
     this.current = structuredClone(this.initial);
     this.clock.setTimeScale(this.current.timeScale);
     this.latencyRandom = mulberry32(this.seed);

@@ -11,9 +11,11 @@ export interface FaultContext {
   completed?: boolean;
 }
 
-const appliesTo = (fault: Fault, context: FaultContext): boolean => {
+/** Whether a fault of this kind can shape this request (injected and random faults alike). */
+export const appliesTo = (fault: Pick<Fault, 'kind'>, context: FaultContext): boolean => {
   switch (fault.kind) {
     case 'missing-request-id':
+    case 'error-after-accept':
       return context.endpoint === 'submit';
     case 'missing-video-object':
       return context.endpoint === 'result' && context.completed === true;

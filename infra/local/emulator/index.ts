@@ -12,6 +12,7 @@ export { CONTROL_PREFIX } from '#emulator/control';
 export type { LatencyDraw, LatencyRequest } from '#emulator/latency-model';
 export { DEFAULT_LATENCY_MODEL, drawLatency, medianInferenceSeconds } from '#emulator/latency-model';
 export { mulberry32 } from '#emulator/random';
+export { DEFAULT_RANDOM_FAULT_KINDS } from '#emulator/random-faults';
 
 /** `.local/emulator-cache` under the project root (gitignored), shared by every emulator on the machine. */
 export const DEFAULT_CACHE_DIR = fileURLToPath(new URL('../../../.local/emulator-cache', import.meta.url));
@@ -31,7 +32,14 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Runn
     latency: options.latency,
   });
   const videos = new VideoLibrary({ cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR });
-  const core = new EmulatorCore({ apiKeys, seed: options.seed ?? randomSeed(), credits, config, videos });
+  const core = new EmulatorCore({
+    apiKeys,
+    seed: options.seed ?? randomSeed(),
+    credits,
+    config,
+    videos,
+    randomFaults: options.randomFaults,
+  });
   const server = createEmulatorServer(core);
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
@@ -51,6 +59,10 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Runn
     jobs: () => core.jobs(),
     reset: () => core.reset(),
     advanceClock: (seconds) => core.advanceClock(seconds),
+    setRandomFaults: (random) => core.setRandomFaults(random),
+    randomFaults: () => core.randomFaults(),
+    requests: () => core.requests(),
+    submits: () => core.submits(),
   };
   Object.freeze(control);
 

@@ -1,9 +1,10 @@
 // HTTP routing: Segmind's paths, the control API, and Segmind's gateway behaviour for everything else
 // (404 JSON for unknown models and paths, 405 with an HTML page for a wrong method on a known path).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CONTROL_PREFIX, type Endpoint, type Fault } from '#emulator/control';
+import { CONTROL_PREFIX, type Endpoint, type Fault, type SubmitAttempt } from '#emulator/control';
 import { controlRoute } from '#emulator/control-routes';
 import type { EmulatorCore } from '#emulator/emulator';
+import type { FaultContext } from '#emulator/faults';
 import { jobState } from '#emulator/jobs';
 import { gatewayPage, json, jsonError, type Reply, reasonPhrase } from '#emulator/replies';
 import {
@@ -77,12 +78,77 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 };
 
 /** The request id a fault may be aimed at, and whether a result would be COMPLETED (for missing-video-object). */
-const faultContext = (core: EmulatorCore, endpoint: Endpoint, id: string | undefined) => {
+const faultContext = (core: EmulatorCore, endpoint: Endpoint, id: string | undefined): FaultContext => {
   if (id === undefined) return { endpoint };
   const job = endpoint === 'download' ? core.store.byVideoToken(id) : core.store.get(id);
   if (job === undefined) return { endpoint, requestId: id };
   const completed = endpoint === 'result' && jobState(job, core.clock.now()).status === 'COMPLETED';
   return { endpoint, requestId: job.requestId, completed };
+};
+
+/** Faults after which the client still holds the answer as the route made it. */
+const INTACT_UNDER = new Set<string | undefined>([undefined, 'extra-fields', 'slow', 'missing-video-object']);
+
+const errorReply = (status: number, body: 'html' | 'json' | 'empty'): Reply => {
+  if (body === 'html') return gatewayPage(status);
+  if (body === 'json') return jsonError(status, reasonPhrase(status));
+  return { kind: 'empty', status };
+};
+
+const promptOf = (raw: Buffer | undefined): string | null => {
+  if (raw === undefined) return null;
+  try {
+    const prompt: unknown = Reflect.get(JSON.parse(raw.toString('utf8')) as object, 'prompt');
+    return typeof prompt === 'string' ? prompt : null;
+  } catch {
+    return null;
+  }
+};
+
+const createdRequestId = (reply: Reply): string | undefined => {
+  if (reply.kind !== 'json' || reply.status !== 200) return undefined;
+  const id = reply.body.request_id;
+  return typeof id === 'string' ? id : undefined;
+};
+
+/** Calls `sent` once the whole answer was handed to the socket ('finish'); never for a reset or a client gone. */
+const whenSent = (res: ServerResponse, sent: () => void): void => {
+  res.once('finish', sent);
+};
+
+/** Tallies what reached the client whole: the submit's answer, a COMPLETED result, the output file. */
+const trackDelivery = (
+  core: EmulatorCore,
+  res: ServerResponse,
+  reply: Reply,
+  fault: Fault | undefined,
+  context: FaultContext,
+  attempt: SubmitAttempt | undefined,
+): void => {
+  const intact = INTACT_UNDER.has(fault?.kind);
+  const requestId = attempt?.requestId ?? context.requestId;
+  if (attempt !== undefined) {
+    whenSent(res, () => {
+      attempt.answered = true;
+      if (intact && attempt.requestId !== null) core.ledger.tally(attempt.requestId).answered = true;
+    });
+    return;
+  }
+  if (requestId === undefined || reply.status !== 200) return;
+  if (context.endpoint === 'result' && reply.kind === 'json' && reply.body.status === 'COMPLETED') {
+    whenSent(res, () => {
+      if (intact) core.ledger.tally(requestId).resultsServed += 1;
+    });
+  }
+  if (context.endpoint === 'download' && reply.kind === 'file' && res.req.method === 'GET') {
+    const file = reply.file;
+    core.ledger.downloadStarted(requestId, file.path);
+    whenSent(res, () => {
+      if (fault?.kind !== 'truncate' && fault?.kind !== 'corrupt') {
+        void core.ledger.downloadFinished(requestId, file);
+      }
+    });
+  }
 };
 
 /** Faults answered by the "gateway" before the request reaches Segmind's backend: nothing is created. */
@@ -93,9 +159,7 @@ const gatewayFault = (
 ): Reply | 'reset' | undefined => {
   switch (fault.kind) {
     case 'http-error':
-      if (fault.body === 'html') return gatewayPage(fault.status);
-      if (fault.body === 'json') return jsonError(fault.status, reasonPhrase(fault.status));
-      return { kind: 'empty', status: fault.status };
+      return errorReply(fault.status, fault.body);
     case 'rate-limit':
       return rateLimited(core, apiKey);
     case 'reset':
@@ -150,8 +214,23 @@ export const createEmulatorServer = (core: EmulatorCore): Server => {
     const route = resolveRoute(method, path);
     const endpoint = route.kind === 'endpoint' ? route.endpoint : 'other';
     core.counterBook.request(endpoint, apiKey);
-    const fault =
-      route.kind === 'endpoint' ? core.faults.take(faultContext(core, route.endpoint, route.id)) : undefined;
+    if (route.kind !== 'endpoint') {
+      const reply = await routeSegmind(core, route, {
+        apiKey,
+        contentType: undefined,
+        readBody,
+        fault: undefined,
+      });
+      req.resume();
+      await deliver(req, res, reply, undefined, events);
+      return;
+    }
+    const context = faultContext(core, route.endpoint, route.id);
+    const fault = core.faults.take(context) ?? core.randomFaultBook.draw(context);
+    if (fault !== undefined) core.ledger.fault(route.endpoint, fault.kind, context.requestId);
+    // Every POST is recorded with its prompt, whatever answers it: a soak counts POSTs per job from these.
+    const attempt = route.endpoint === 'submit' ? core.ledger.submitAttempt(fault?.kind) : undefined;
+    if (attempt !== undefined) attempt.prompt = promptOf(await readBody());
 
     if (fault !== undefined) {
       const early = gatewayFault(core, fault, apiKey);
@@ -162,13 +241,27 @@ export const createEmulatorServer = (core: EmulatorCore): Server => {
       }
       if (early !== undefined) {
         req.resume();
+        if (attempt !== undefined) attempt.httpStatus = early.status;
+        whenSent(res, () => {
+          if (attempt !== undefined) attempt.answered = true;
+        });
         await deliver(req, res, early, undefined, events);
         return;
       }
     }
     const call: SegmindCall = { apiKey, contentType: header(req, 'content-type'), readBody, fault };
-    const reply = await routeSegmind(core, route, call);
+    let reply = await routeSegmind(core, route, call);
     req.resume();
+    const createdId = createdRequestId(reply);
+    if (attempt !== undefined) {
+      attempt.requestId = createdId ?? null;
+      if (createdId !== undefined) core.ledger.tally(createdId);
+      if (createdId !== undefined && fault !== undefined) core.ledger.tallyFault(createdId, fault.kind);
+    }
+    // The job exists now; a proxy in front answers an error all the same.
+    if (fault?.kind === 'error-after-accept') reply = errorReply(fault.status, fault.body);
+    if (attempt !== undefined) attempt.httpStatus = reply.status;
+    trackDelivery(core, res, reply, fault, context, attempt);
     await deliver(req, res, reply, fault, events);
   };
 
