@@ -11,7 +11,9 @@ import { ConfigError } from '#commons/config';
 import { ENV } from '#commons/env';
 import { type HandlerOptions, lambdaHandler, logger, metrics } from '#commons/powertools';
 import { InvalidPayloadError } from '#domain/errors';
+import { expectedVideoOf } from '#domain/mp4-check';
 import { type StoreVideoDeps, storeVideo } from '#domain/store-video';
+import { parseVideoRequest } from '#domain/submit-job';
 import type { StoredVideo } from '#domain/video-job';
 
 interface StoreVideoConfig {
@@ -45,6 +47,8 @@ const CLEANUP_MARGIN_MS = 10_000;
 const payloadSchema = z.looseObject({
   // The job id becomes part of an S3 key: no slashes, no dot-segments.
   jobId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'jobId must be 1-128 of A-Z a-z 0-9 . _ -'),
+  // The job's request: the video must have its frame size, duration and audio.
+  request: z.unknown().refine((value) => value !== undefined, 'request is required'),
   segmind: z.looseObject({
     // Stored as S3 metadata, which must be printable ASCII.
     requestId: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'segmind.requestId must be printable ASCII'),
@@ -93,12 +97,14 @@ const store = async (event: unknown, context: Context, options: HandlerOptions):
   }
   const { jobId, segmind, result } = parsed.data;
   logger.appendKeys({ jobId, segmindRequestId: segmind.requestId });
+  const expected = expectedVideoOf(parseVideoRequest(parsed.data.request));
   return storeVideo(
     {
       jobId,
       segmindRequestId: segmind.requestId,
       videoUrl: result.videoUrl,
       fileSize: result.fileSize ?? undefined,
+      expected,
       signal: deadlineSignal(context, options),
     },
     dependencies(),

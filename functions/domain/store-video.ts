@@ -1,9 +1,10 @@
 // StoreVideo use case: copy the finished video from Segmind's URL into our bucket, verifying on the way
-// (size, MP4 signature, SHA-256) so that a bad body never becomes an object under its final key.
+// (size, MP4 structure and contents, SHA-256) so that a bad body never becomes an object under its final key.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import { VideoIntegrityError, VideoTransferError } from '#domain/errors';
+import { type ExpectedVideo, Mp4Inspector } from '#domain/mp4-check';
 import type { StoredVideo } from '#domain/video-job';
 
 export const VIDEO_CONTENT_TYPE = 'video/mp4';
@@ -48,6 +49,8 @@ export interface StoreVideoInput {
   videoUrl: string;
   /** `video.file_size` from Segmind's result, when it sent one. */
   fileSize?: number;
+  /** What the job asked for; the handler always passes it (see VideoExpectations.video). */
+  expected?: ExpectedVideo;
   /** Aborts the transfer (the Lambda is about to time out); the step then fails with VideoTransferError. */
   signal?: AbortSignal;
 }
@@ -88,6 +91,11 @@ export interface VideoExpectations {
   /** From Segmind's result: a different count means it is not the promised file. */
   fileSize?: number;
   maxBytes: number;
+  /**
+   * What the job asked for: when given, the body must also be a sound MP4 (box structure) whose moov
+   * declares this frame size, duration and (if asked) an audio track. Only the signature is checked otherwise.
+   */
+  video?: ExpectedVideo;
 }
 
 /**
@@ -102,11 +110,13 @@ export class VideoVerifier extends Transform {
   #signatureChecked = false;
   readonly #hash = createHash('sha256');
   readonly #expect: VideoExpectations;
+  readonly #mp4: Mp4Inspector | undefined;
   #sha256: string | undefined;
 
   constructor(expect: VideoExpectations) {
     super();
     this.#expect = expect;
+    this.#mp4 = expect.video === undefined ? undefined : new Mp4Inspector(expect.video);
   }
 
   /** Bytes seen so far (all of them once the stream has ended). */
@@ -141,6 +151,12 @@ export class VideoVerifier extends Transform {
         }
       }
     }
+    try {
+      this.#mp4?.append(chunk);
+    } catch (error) {
+      callback(error as Error);
+      return;
+    }
     this.#hash.update(chunk);
     callback(null, chunk);
   }
@@ -156,6 +172,12 @@ export class VideoVerifier extends Transform {
     } else if (fileSize !== undefined && this.#bytes !== fileSize) {
       callback(new VideoIntegrityError(`The video has ${this.#bytes} bytes, Segmind announced ${fileSize}`));
     } else {
+      try {
+        this.#mp4?.finish();
+      } catch (error) {
+        callback(error as Error);
+        return;
+      }
       this.#sha256 = this.#hash.digest('hex');
       callback();
     }
@@ -165,7 +187,8 @@ export class VideoVerifier extends Transform {
 /**
  * Marks the job STORING, then streams the video into `videos/YYYY/MM/DD/{jobId}.mp4`.
  *
- * What counts as "the video": the body must start with the MP4 signature. The declared Content-Type is not
+ * What counts as "the video": the body must start with the MP4 signature and, given `expected`, be a sound
+ * MP4 of the requested frame size, duration and audio (#domain/mp4-check). The declared Content-Type is not
  * trusted either way: a CDN may label a real MP4 `application/octet-stream` (accepted, with a warning),
  * and a `video/mp4` label on bytes without the signature is exactly what a corrupted download looks like
  * (rejected). Sizes must agree: Content-Length with Segmind's file_size up front, the bytes with both.
@@ -190,6 +213,7 @@ export const storeVideo = async (input: StoreVideoInput, deps: StoreVideoDeps): 
     contentLength,
     fileSize: input.fileSize,
     maxBytes: deps.maxBytes ?? DEFAULT_MAX_VIDEO_BYTES,
+    ...(input.expected === undefined ? {} : { video: input.expected }),
   });
   // pipeline() carries the download's errors into the verifier and tears both down if either fails or
   // the sink stops reading.

@@ -365,6 +365,7 @@ export class VideoJobWorkflow extends Construct {
         jobId: JsonPath.stringAt('$.jobId'),
         segmind: JsonPath.objectAt('$.segmind'),
         result: JsonPath.objectAt('$.result'),
+        request: JsonPath.objectAt('$.request'),
       }),
       '$.video',
     ).addRetry({

@@ -1,7 +1,8 @@
 // Test fixtures for the store-video path: a real s3rver in a temp dir, a loopback HTTP server that serves
-// video bodies (good, truncated, mislabelled, generated on the fly), and MP4-like byte makers.
+// video bodies (good, truncated, mislabelled, generated on the fly), MP4-like byte makers, and real MP4s
+// rendered by the emulator's ffmpeg recipe.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,44 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { DEFAULT_CACHE_DIR } from '#emulator/index';
+import { VideoLibrary, type VideoVariant } from '#emulator/videos';
+
+const library = new VideoLibrary({ cacheDir: DEFAULT_CACHE_DIR });
+
+/** A real MP4 exactly as the emulator serves it (H.264, AAC when `audio`, faststart), cached on disk. */
+export const realMp4 = async (variant: VideoVariant): Promise<Buffer> =>
+  readFile((await library.ensure(variant)).path);
+
+/** The video the tests ask for by default: 1080p, 6 s, with audio. */
+export const DEFAULT_VARIANT: VideoVariant = { resolution: '1080p', duration: 6, audio: true };
+
+/** Flips bytes the way the emulator's `corrupt` fault does: same length, no MP4 signature. */
+export const corruptLikeEmulator = (bytes: Buffer): Buffer => {
+  const copy = Buffer.from(bytes);
+  for (let i = 0; i < copy.length; i += 1) if (i < 16 || i % 4096 === 0) copy[i] = (copy[i] ?? 0) ^ 0xff;
+  return copy;
+};
+
+/**
+ * The head of a `totalSize`-byte MP4: a real (faststart) file's boxes before its mdat, then an mdat header
+ * sized so the boxes tile the whole file. Streamed before pseudo-random payload, it makes a large body
+ * whose structure, moov and duration are those of `real` — what the verifier reads without the samples.
+ */
+export const paddedMp4Head = (real: Buffer, totalSize: number): Buffer => {
+  let offset = 0;
+  while (offset + 8 <= real.length) {
+    const size = real.readUInt32BE(offset);
+    if (real.toString('latin1', offset + 4, offset + 8) === 'mdat') break;
+    if (size < 8) throw new Error(`unexpected box size ${size} at ${offset}`);
+    offset += size;
+  }
+  const head = Buffer.alloc(offset + 8);
+  real.copy(head, 0, 0, offset);
+  head.writeUInt32BE(totalSize - offset, offset);
+  head.write('mdat', offset + 4, 'latin1');
+  return head;
+};
 
 /** An ISO-BMFF `ftyp` box (isom brand) followed by `size - 32` pseudo-random bytes. */
 export const mp4Like = (size: number, seed = 1): Buffer => {
@@ -160,10 +199,15 @@ export const serveTruncated =
   };
 
 /**
- * Streams a `size`-byte MP4-like body generated on the fly (never held in memory), honouring backpressure.
+ * Streams a `size`-byte MP4-like body generated on the fly (never held in memory), honouring backpressure;
+ * `head` (see paddedMp4Head) replaces its first bytes.
  * `digest` resolves with the sha256 of what was sent.
  */
-export const serveGenerated = (size: number, seed = 7): { route: Route; digest: Promise<string> } => {
+export const serveGenerated = (
+  size: number,
+  seed = 7,
+  head?: Buffer,
+): { route: Route; digest: Promise<string> } => {
   let resolveDigest: (hex: string) => void = () => {};
   const digest = new Promise<string>((resolve) => {
     resolveDigest = resolve;
@@ -177,6 +221,7 @@ export const serveGenerated = (size: number, seed = 7): { route: Route; digest: 
       while (offset < size) {
         const chunk = Buffer.alloc(Math.min(chunkSize, size - offset));
         fillMp4Like(chunk, offset, seed);
+        if (head !== undefined && offset < head.length) head.copy(chunk, 0, offset);
         hash.update(chunk);
         offset += chunk.length;
         if (!response.write(chunk)) {

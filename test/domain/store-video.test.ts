@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { JobCancelledError, VideoIntegrityError, VideoTransferError } from '#domain/errors';
+import { expectedVideoOf } from '#domain/mp4-check';
 import {
   hasMp4Signature,
   isMp4ContentType,
@@ -14,6 +15,7 @@ import {
   VideoVerifier,
   videoKey,
 } from '#domain/store-video';
+import { corruptLikeEmulator, DEFAULT_VARIANT, realMp4 } from '#test/adapters/video-fixtures';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -175,6 +177,26 @@ describe('storeVideo', () => {
       jobid: 'job-42',
       'segmind-request-id': 'req-9',
     });
+  });
+
+  it('checks a real MP4 against the request: the right one is stored, any other never is', async () => {
+    const expected = expectedVideoOf({ resolution: '1080p', duration: 6, generateAudio: true });
+    const [good, silent, eightSeconds] = await Promise.all([
+      realMp4(DEFAULT_VARIANT),
+      realMp4({ ...DEFAULT_VARIANT, audio: false }),
+      realMp4({ ...DEFAULT_VARIANT, duration: 8 }),
+    ]);
+    const h = harness(ok(good));
+    await expect(storeVideo({ ...input, expected }, h.deps)).resolves.toMatchObject({ bytes: good.length });
+    for (const [wrong, message] of [
+      [silent, /no audio track/],
+      [eightSeconds, /lasts 8/],
+      [corruptLikeEmulator(good), /MP4/],
+    ] as const) {
+      const bad = harness(ok(wrong));
+      await expect(storeVideo({ ...input, expected }, bad.deps)).rejects.toThrow(message);
+      expect(bad.stored.size).toBe(0);
+    }
   });
 
   it('downloads nothing when the job was cancelled', async () => {

@@ -10,9 +10,11 @@ import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { StoreVideoPayload } from '#functions/store-video';
 import {
+  DEFAULT_VARIANT,
   type LocalS3,
-  mp4Like,
+  paddedMp4Head,
   type Route,
+  realMp4,
   serveBytes,
   serveGenerated,
   serveTruncated,
@@ -29,6 +31,16 @@ let table: JobsTable;
 let video: VideoServer;
 let handler: (event: unknown, context: Context) => Promise<unknown>;
 let addMetric: MockInstance<Metrics['addMetric']>;
+/** The emulator's 1080p, 6 s video with audio: what REQUEST asks for. */
+let real: Buffer;
+const REQUEST = { prompt: 'a red fox', resolution: '1080p', duration: 6, generateAudio: true } as const;
+
+/** A `size`-byte MP4 with the real video's structure and moov (its mdat padded). */
+const paddedVideo = (size: number): Buffer => {
+  const body = Buffer.alloc(size, 0x42);
+  paddedMp4Head(real, size).copy(body);
+  return body;
+};
 
 beforeAll(async () => {
   [s3, table, video] = await Promise.all([
@@ -36,6 +48,7 @@ beforeAll(async () => {
     startJobsTable(),
     startVideoServer(),
   ]);
+  real = await realMp4(DEFAULT_VARIANT);
   process.env[ENV.videosBucket] = s3.bucket;
   process.env[ENV.jobsTable] = table.tableName;
   process.env[ENV.allowedVideoHosts] = video.hostPort;
@@ -78,6 +91,7 @@ const arrange = async (route: Route, result: Partial<StoreVideoPayload['result']
   await table.putJob(pendingJob(jobId, { status: 'PROCESSING' }));
   const payload: StoreVideoPayload = {
     jobId,
+    request: REQUEST,
     segmind: { requestId: `segmind-${counter}` },
     result: { videoUrl: `${video.origin}${path}`, ...result },
   };
@@ -94,9 +108,11 @@ const todayPrefix = (): string => {
   return `videos/${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/${String(now.getUTCDate()).padStart(2, '0')}/`;
 };
 
+let eightSeconds: Buffer;
+
 describe('StoreVideo handler', () => {
   it('copies the video into videos/YYYY/MM/DD/{jobId}.mp4 with its sha256 and marks the job STORING', async () => {
-    const body = mp4Like(3 * 1024 * 1024 + 17);
+    const body = paddedVideo(3 * 1024 * 1024 + 17);
     const { jobId, payload } = await arrange(serveBytes(body), {
       fileSize: body.length,
       contentType: 'video/mp4',
@@ -125,7 +141,7 @@ describe('StoreVideo handler', () => {
   });
 
   it('stores a real MP4 served with a generic content type', async () => {
-    const body = mp4Like(100_000);
+    const body = real;
     const { payload } = await arrange(serveBytes(body, { 'content-type': 'binary/octet-stream' }));
     await expect(handler(payload, context())).resolves.toMatchObject({
       bytes: body.length,
@@ -134,7 +150,7 @@ describe('StoreVideo handler', () => {
   });
 
   it('does not download the video of a cancelled job', async () => {
-    const { jobId, path, payload } = await arrange(serveBytes(mp4Like(1000)));
+    const { jobId, path, payload } = await arrange(serveBytes(real));
     await table.putJob(pendingJob(jobId, { status: 'CANCELLED' }));
     addMetric.mockClear();
     await expect(handler(payload, context())).rejects.toMatchObject({ name: 'JobCancelledError' });
@@ -145,19 +161,20 @@ describe('StoreVideo handler', () => {
   describe('leaves no object behind', () => {
     const before = { keys: [] as string[] };
     beforeAll(async () => {
+      eightSeconds = await realMp4({ ...DEFAULT_VARIANT, duration: 8 });
       before.keys = await allKeys();
     });
 
     it.each<[string, () => Route, Partial<StoreVideoPayload['result']>, string]>([
       [
         'the connection drops mid-body',
-        () => serveTruncated(mp4Like(12 * 1024 * 1024), 9 * 1024 * 1024),
+        () => serveTruncated(paddedVideo(12 * 1024 * 1024), 9 * 1024 * 1024),
         {},
         'VideoTransferError',
       ],
       [
         'the body is smaller than file_size',
-        () => serveBytes(mp4Like(10 * 1024 * 1024)),
+        () => serveBytes(paddedVideo(10 * 1024 * 1024)),
         { fileSize: 10 * 1024 * 1024 + 1 },
         'VideoIntegrityError',
       ],
@@ -165,7 +182,7 @@ describe('StoreVideo handler', () => {
         'the body without Content-Length is larger than file_size',
         () => (_request, response) => {
           response.writeHead(200, { 'content-type': 'video/mp4' }); // chunked
-          response.end(mp4Like(9 * 1024 * 1024));
+          response.end(paddedVideo(9 * 1024 * 1024));
         },
         { fileSize: 6 * 1024 * 1024 },
         'VideoIntegrityError',
@@ -174,7 +191,7 @@ describe('StoreVideo handler', () => {
         'the body without Content-Length is smaller than file_size',
         () => (_request, response) => {
           response.writeHead(200, { 'content-type': 'video/mp4' }); // chunked
-          response.end(mp4Like(9 * 1024 * 1024));
+          response.end(paddedVideo(9 * 1024 * 1024));
         },
         { fileSize: 9 * 1024 * 1024 + 1 },
         'VideoIntegrityError',
@@ -192,6 +209,12 @@ describe('StoreVideo handler', () => {
         'VideoIntegrityError',
       ],
       [
+        'the video is not the requested one (8 s for a 6 s job)',
+        () => serveBytes(eightSeconds),
+        {},
+        'VideoIntegrityError',
+      ],
+      [
         'the server answers 403',
         () => (_request, response) => void response.writeHead(403).end(),
         {},
@@ -205,7 +228,7 @@ describe('StoreVideo handler', () => {
     });
 
     it('when the URL is not one we may fetch', async () => {
-      const { payload } = await arrange(serveBytes(mp4Like(1000)));
+      const { payload } = await arrange(serveBytes(real));
       payload.result.videoUrl = 'http://169.254.169.254/latest/meta-data/iam/security-credentials/';
       await expect(handler(payload, context())).rejects.toMatchObject({ name: 'UnsafeVideoUrlError' });
       expect(await allKeys()).toEqual(before.keys);
@@ -217,11 +240,15 @@ describe('StoreVideo handler', () => {
       handler({ jobId: '../etc', segmind: { requestId: 'r' }, result: { videoUrl: 'x' } }, context()),
     ).rejects.toMatchObject({ name: 'InvalidPayloadError', message: expect.stringContaining('jobId') });
     await expect(handler({ jobId: 'ok' }, context())).rejects.toMatchObject({ name: 'InvalidPayloadError' });
+    // Without the request there is nothing to check the video against.
+    await expect(
+      handler({ jobId: 'ok', segmind: { requestId: 'r' }, result: { videoUrl: 'x' } }, context()),
+    ).rejects.toMatchObject({ name: 'InvalidPayloadError', message: expect.stringContaining('request') });
   });
 
   it('streams a 200 MB video in bounded memory', async () => {
     const size = 200 * 1024 * 1024;
-    const generated = serveGenerated(size);
+    const generated = serveGenerated(size, 7, paddedMp4Head(real, size));
     const { jobId, payload } = await arrange(generated.route, { fileSize: size });
 
     global.gc?.();

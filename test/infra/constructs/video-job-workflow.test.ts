@@ -286,6 +286,8 @@ describe('the success path', () => {
       'jobId.$': '$.jobId',
       'segmind.$': '$.segmind',
       'result.$': '$.result',
+      // The video is checked against the request's frame size, duration and audio.
+      'request.$': '$.request',
     });
     expect(store.ResultPath).toBe('$.video');
     expect(store.Next).toBe(S.recordCompletion);
