@@ -92,6 +92,10 @@ export const handler = lambdaHandler(async (event: unknown): Promise<ReconcileRe
       executionStatus: status,
       ...outcome,
     });
+  } else if (outcome.kind === 'left-for-sweeper') {
+    logger.warn('The execution stopped while the job was STORING; left for the sweeper to finish', {
+      executionStatus: status,
+    });
   } else if (outcome.kind === 'missing') {
     logger.warn('No job record for the execution', { executionStatus: status });
   }

@@ -113,6 +113,9 @@ const FORWARD_FROM: Record<'QUEUED' | 'PROCESSING', readonly JobStatus[]> = {
 
 const iso = (at: Date): string => at.toISOString();
 
+/** The statuses a cancel may end: everything before STORING (see cancel()). */
+const CANCELLABLE = ['PENDING', 'QUEUED', 'PROCESSING'] as const satisfies readonly JobStatus[];
+
 export class DynamoJobStore implements JobStore, JobCanceller {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
@@ -294,7 +297,11 @@ export class DynamoJobStore implements JobStore, JobCanceller {
     return job ?? (await this.get(jobId));
   }
 
-  /** Cancellation through the API (see #domain/cancel-job): CANCELLED unless the job already ended. */
+  /**
+   * Cancellation through the API (see #domain/cancel-job): CANCELLED only from PENDING, QUEUED or PROCESSING.
+   * A STORING job is paid for and being copied: it finishes COMPLETED. This write and markStoring are both
+   * conditional on the same item, so exactly one of them wins and no object is ever stored for a CANCELLED job.
+   */
   async cancel(jobId: string, at: Date, reason: string): Promise<CancelOutcome> {
     const job = await this.#update(jobId, {
       set: {
@@ -304,13 +311,14 @@ export class DynamoJobStore implements JobStore, JobCanceller {
         cancelledAt: iso(at),
         updatedAt: iso(at),
       },
-      condition: `attribute_exists(#jobId) AND ${NOT_TERMINAL}`,
-      values: TERMINAL_VALUES,
+      condition: `#status IN (${CANCELLABLE.map((s) => `:cancellable_${s}`).join(', ')})`,
+      values: Object.fromEntries(CANCELLABLE.map((s) => [`:cancellable_${s}`, s])),
     });
     if (job !== undefined) return { kind: 'cancelled', job };
     const current = await this.get(jobId);
     if (current === undefined) return { kind: 'missing' };
     if (isTerminal(current.status)) return { kind: 'already-ended', status: current.status, job: current };
+    if (current.status === 'STORING') return { kind: 'storing', job: current };
     // Neither missing nor ended, yet the condition failed: the record appeared between the two calls.
     throw new JobStateError(`Job ${jobId} changed while being cancelled; try again`);
   }

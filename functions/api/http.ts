@@ -8,7 +8,7 @@ import type * as z from 'zod';
 import { ENV } from '#commons/env';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { type ErrorBody, type FieldError, type FieldErrorContext, fieldErrorsOf } from '#domain/api-schemas';
-import { JobAlreadyEndedError, JobNotFoundError } from '#domain/cancel-job';
+import { JobAlreadyEndedError, JobBeingStoredError, JobNotFoundError } from '#domain/cancel-job';
 import { InvalidCursorError } from '#domain/list-jobs';
 import { IdempotencyKeyReusedError } from '#domain/start-job';
 
@@ -119,6 +119,9 @@ const mapError = (error: unknown): Mapped | undefined => {
   if (error instanceof JobNotFoundError) return { statusCode: 404, code: 'NotFound', message: error.message };
   if (error instanceof JobAlreadyEndedError) {
     return { statusCode: 409, code: 'JobAlreadyEnded', message: error.message };
+  }
+  if (error instanceof JobBeingStoredError) {
+    return { statusCode: 409, code: 'JobBeingStored', message: error.message };
   }
   if (error instanceof IdempotencyKeyReusedError) {
     // 422, as the IETF Idempotency-Key draft asks for a key reused with a different payload.

@@ -37,7 +37,12 @@ export type ReconcileOutcome =
   /** The job was still open and now says how the execution ended. */
   | { kind: 'reconciled'; status: TerminalStatus; errorCode: string; errorMessage: string }
   /** No record under this job id (an execution started without one that failed before creating it). */
-  | { kind: 'missing' };
+  | { kind: 'missing' }
+  /**
+   * The job was STORING: its video is paid for and may already be in the bucket, so neither a failure nor
+   * a cancel may end it. The sweeper resumes it from its request id and finishes the copy.
+   */
+  | { kind: 'left-for-sweeper'; status: 'STORING' };
 
 export interface ReconcileExecutionDeps {
   store: Pick<JobStore, 'get' | 'recordFailure'> & JobCanceller;
@@ -99,6 +104,7 @@ export const reconcileExecution = async (
   const before = await store.get(execution.jobId);
   if (before === undefined) return { kind: 'missing' };
   if (isEnded(before)) return ended(before);
+  if (before.status === 'STORING') return { kind: 'left-for-sweeper', status: 'STORING' };
 
   if (execution.status === 'ABORTED') {
     // The same write as a cancel through the API (CANCELLED, cancelledAt), which a stop from outside is.
@@ -108,6 +114,7 @@ export const reconcileExecution = async (
     const cancelled = await store.cancel(execution.jobId, clock.now(), reason);
     if (cancelled.kind === 'missing') return { kind: 'missing' };
     if (cancelled.kind === 'already-ended') return { kind: 'already-ended', status: cancelled.status };
+    if (cancelled.kind === 'storing') return { kind: 'left-for-sweeper', status: 'STORING' };
     return {
       kind: 'reconciled',
       status: 'CANCELLED',

@@ -121,7 +121,9 @@ const operationDetails: Record<string, Json> = {
       '400': ref('responses', 'ValidationError'),
       '403': ref('responses', 'Forbidden'),
       '404': ref('responses', 'NotFound'),
-      '409': errorResponse('The job already ended (COMPLETED, FAILED, EXPIRED, TIMED_OUT or CANCELLED).'),
+      '409': errorResponse(
+        'The job already ended (JobAlreadyEnded), or is STORING (JobBeingStored): Segmind finished and billed it, so it ends COMPLETED.',
+      ),
       '429': ref('responses', 'Throttled'),
       '500': ref('responses', 'InternalError'),
     },

@@ -4,6 +4,7 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJobStore } from '#adapters/job-store';
+import type { JobCanceller } from '#domain/cancel-job';
 import { JobCancelledError, JobStateError } from '#domain/errors';
 import type { JobStore } from '#domain/job-store';
 import type { SubmittedJob } from '#domain/video-job';
@@ -455,6 +456,35 @@ describe.each(stores)('job store contract: %s', (_name, makeStore) => {
       ).toBeUndefined();
       expect(await store.get(jobId)).toBeUndefined();
     });
+  });
+});
+
+describe.each(stores)('cancel against the move to STORING: %s', (_name, makeStore) => {
+  const canceller = () => makeStore() as JobStore & JobCanceller;
+
+  it.each(['PENDING', 'QUEUED', 'PROCESSING'] as const)('cancels a %s job', async (status) => {
+    const store = canceller();
+    const jobId = newJobId();
+    await store.create(pendingJob(jobId, { status }));
+    expect(await store.cancel(jobId, T1, 'by hand')).toMatchObject({
+      kind: 'cancelled',
+      job: { status: 'CANCELLED', errorCode: 'JobCancelledError', errorMessage: 'by hand' },
+    });
+    await expect(store.markStoring(jobId, T2)).rejects.toBeInstanceOf(JobCancelledError);
+    expect((await store.get(jobId))?.status).toBe('CANCELLED');
+  });
+
+  it('refuses to cancel a STORING job and leaves it STORING', async () => {
+    const store = canceller();
+    const jobId = newJobId();
+    await store.create(pendingJob(jobId, { status: 'PROCESSING' }));
+    await store.markStoring(jobId, T1);
+    expect(await store.cancel(jobId, T2, 'too late')).toMatchObject({
+      kind: 'storing',
+      job: { status: 'STORING' },
+    });
+    expect(await store.get(jobId)).toMatchObject({ status: 'STORING' });
+    expect((await store.get(jobId))?.cancelledAt).toBeUndefined();
   });
 });
 

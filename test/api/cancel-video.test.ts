@@ -78,6 +78,20 @@ describe('DELETE /videos/{jobId}', () => {
     },
   );
 
+  it('answers 409 JobBeingStored for a STORING job: its video is paid for and it will end COMPLETED', async () => {
+    table.put(pendingJob('job-1', { status: 'STORING' }));
+
+    const result = await cancel('job-1');
+
+    expect(result.statusCode).toBe(409);
+    expect(result.body.error).toMatchObject({
+      code: 'JobBeingStored',
+      message: expect.stringContaining('will end COMPLETED'),
+    });
+    expect(table.get('job-1')?.status).toBe('STORING');
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
   it('answers 404 for a job that does not exist', async () => {
     const result = await cancel('job-nope');
     expect(result.statusCode).toBe(404);

@@ -1,7 +1,6 @@
 // Reconciling an execution that stopped without ending its job: the job ends with the status the way the
 // execution stopped implies, and a job that already ended is never touched — however often the event comes.
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { CancelOutcome, JobCanceller } from '#domain/cancel-job';
 import {
   type EndedExecution,
   EXECUTION_ABORTED_MESSAGE,
@@ -10,38 +9,17 @@ import {
   type ReconcileExecutionDeps,
   reconcileExecution,
 } from '#domain/reconcile-execution';
-import { isTerminal, TERMINAL_STATUSES, type VideoJob } from '#domain/video-job';
+import { TERMINAL_STATUSES } from '#domain/video-job';
 import { fixedClock, InMemoryJobStore, pendingJob } from '#test/support/workflow-fakes';
-
-/** The in-memory store plus the API's cancel, with the DynamoDB adapter's semantics. */
-class CancellableStore extends InMemoryJobStore implements JobCanceller {
-  async cancel(jobId: string, at: Date, reason: string): Promise<CancelOutcome> {
-    const job = this.items.get(jobId);
-    if (job === undefined) return { kind: 'missing' };
-    if (isTerminal(job.status))
-      return { kind: 'already-ended', status: job.status, job: structuredClone(job) };
-    const cancelled: VideoJob = {
-      ...job,
-      status: 'CANCELLED',
-      errorCode: 'JobCancelledError',
-      errorMessage: reason,
-      cancelledAt: at.toISOString(),
-      updatedAt: at.toISOString(),
-    };
-    this.items.set(jobId, cancelled);
-    this.writes.push(`cancel:${jobId}`);
-    return { kind: 'cancelled', job: structuredClone(cancelled) };
-  }
-}
 
 const JOB = 'job-1';
 const REQUEST_ID = '2c7f59ea-13f1-402c-9353-915a2b5a2124';
 
-let store: CancellableStore;
+let store: InMemoryJobStore;
 let deps: ReconcileExecutionDeps;
 
 beforeEach(() => {
-  store = new CancellableStore();
+  store = new InMemoryJobStore();
   deps = { store, clock: fixedClock() };
   store.put(pendingJob(JOB, { status: 'PROCESSING', segmindRequestId: REQUEST_ID, pollCount: 3 }));
 });
@@ -133,7 +111,17 @@ describe('an execution that stopped while its job was still open', () => {
     });
   });
 
-  it.each(['PENDING', 'QUEUED', 'STORING'] as const)('ends a job left %s too', async (status) => {
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED'] as const)(
+    'leaves a STORING job (%s) to the sweeper: its video is paid for and may be in the bucket',
+    async (executionStatus) => {
+      store.put(pendingJob(JOB, { status: 'STORING' }));
+      const outcome = await reconcile({ status: executionStatus });
+      expect(outcome).toEqual({ kind: 'left-for-sweeper', status: 'STORING' });
+      expect(store.peek(JOB)?.status).toBe('STORING');
+    },
+  );
+
+  it.each(['PENDING', 'QUEUED', 'PROCESSING'] as const)('ends a job left %s too', async (status) => {
     store.put(pendingJob(JOB, { status }));
     const outcome = await reconcile({ status: 'TIMED_OUT' });
     expect(outcome.kind).toBe('reconciled');

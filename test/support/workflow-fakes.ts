@@ -2,6 +2,7 @@
 // (test/adapters/job-store.test.ts runs the same contract against both), a scripted Segmind, and a
 // clock that only moves when told to.
 import { createJobClock, type JobClock } from '#commons/clock';
+import type { CancelOutcome, JobCanceller } from '#domain/cancel-job';
 import { JobCancelledError, JobStateError } from '#domain/errors';
 import type { JobProgress, JobStore, RecordedError, SubmitClaim, TerminalFailure } from '#domain/job-store';
 import {
@@ -35,10 +36,10 @@ const submittedOf = (job: VideoJob): SubmittedJob | undefined =>
         submittedAt: job.submittedAt ?? job.updatedAt,
       };
 
-type Method = keyof JobStore;
+type Method = keyof JobStore | 'cancel';
 
 /** Every method reads and writes synchronously between awaits, so each call is atomic like one DynamoDB write. */
-export class InMemoryJobStore implements JobStore {
+export class InMemoryJobStore implements JobStore, JobCanceller {
   readonly items = new Map<string, VideoJob>();
   /** Successful writes, in order, as `method:jobId`. */
   readonly writes: string[] = [];
@@ -210,6 +211,24 @@ export class InMemoryJobStore implements JobStore {
       storingAt: job.storingAt ?? at.toISOString(),
       updatedAt: at.toISOString(),
     });
+  }
+
+  /** As the DynamoDB adapter: CANCELLED only from PENDING, QUEUED or PROCESSING. */
+  async cancel(jobId: string, at: Date, reason: string): Promise<CancelOutcome> {
+    this.#check('cancel');
+    const job = this.items.get(jobId);
+    if (job === undefined) return { kind: 'missing' };
+    if (isTerminal(job.status))
+      return { kind: 'already-ended', status: job.status, job: structuredClone(job) };
+    if (job.status === 'STORING') return { kind: 'storing', job: structuredClone(job) };
+    const cancelled = this.#write('cancel', job, {
+      status: 'CANCELLED',
+      errorCode: 'JobCancelledError',
+      errorMessage: reason,
+      cancelledAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+    });
+    return { kind: 'cancelled', job: cancelled };
   }
 
   async recordFailure(jobId: string, failure: TerminalFailure, at: Date): Promise<VideoJob | undefined> {

@@ -21,7 +21,7 @@ const conditionFailed = () =>
 const nameOf = (token: string, names: Record<string, string> | undefined): string =>
   token.startsWith('#') ? (names?.[token] ?? token) : token;
 
-/** Evaluates `attribute_not_exists(#k)`, `attribute_exists(#k)` and `NOT (#a IN (:v, …))`, joined by AND. */
+/** Evaluates `attribute_(not_)exists(#k)`, `#a IN (:v, …)` and `NOT (#a IN (:v, …))`, joined by AND. */
 const holds = (
   item: Item | undefined,
   condition: string | undefined,
@@ -40,6 +40,12 @@ const holds = (
       const value = item?.[nameOf(notIn[1] ?? '', names)];
       const options = (notIn[2] ?? '').split(',').map((v) => values?.[v.trim()]);
       return !options.includes(value);
+    }
+    const isIn = /^(#?\w+) IN \(([^)]*)\)$/.exec(part.trim());
+    if (isIn) {
+      const value = item?.[nameOf(isIn[1] ?? '', names)];
+      const options = (isIn[2] ?? '').split(',').map((v) => values?.[v.trim()]);
+      return value !== undefined && options.includes(value);
     }
     throw new Error(`fake table cannot evaluate condition part: ${part}`);
   });
