@@ -8,11 +8,13 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { logReplacer, redactError } from '#commons/redact';
 
 export const SERVICE_NAME = 'ltx-video-pipeline';
 export const METRICS_NAMESPACE = 'LtxVideoPipeline';
 
-export const logger = new Logger({ serviceName: SERVICE_NAME });
+/** Every log line is serialized through logReplacer: no URL query string (presigned URLs) or API key. */
+export const logger = new Logger({ serviceName: SERVICE_NAME, jsonReplacerFn: logReplacer });
 export const tracer = new Tracer({ serviceName: SERVICE_NAME });
 export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: METRICS_NAMESPACE });
 
@@ -58,8 +60,18 @@ export const publishMetrics = <TEvent, TResult>(
 };
 
 /**
+ * Scrubs the error that ends an invocation (redactError): the Lambda runtime logs it, the tracer records
+ * it, and Step Functions keeps its message as the Cause. Its name, which Retry/Catch match, is kept.
+ */
+export const redactErrors = <TEvent, TResult>(): MiddlewareObj<TEvent, TResult> => ({
+  onError: (request) => {
+    redactError(request.error);
+  },
+});
+
+/**
  * Wraps a handler in middy with the shared tracer, logger context and metrics flush (publishMetrics).
- * Errors propagate unchanged: Step Functions matches their `name`.
+ * Errors propagate with their `name` unchanged (Step Functions matches it) and their text redacted.
  */
 export const lambdaHandler = <TEvent, TResult>(
   handler: (event: TEvent, context: Context, options: HandlerOptions) => Promise<TResult>,
@@ -68,4 +80,6 @@ export const lambdaHandler = <TEvent, TResult>(
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics<TEvent, TResult>(metrics))
+    // Last in, so its onError runs first: the tracer's segment sees the error already redacted.
+    .use(redactErrors<TEvent, TResult>())
     .handler(handler);

@@ -5,6 +5,7 @@
 
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { type SegmindKeySource, segmindKeySource } from '#commons/config';
+import { registerSecret } from '#commons/redact';
 
 /** How long a fetched secret value is reused, in seconds. */
 export const SEGMIND_KEY_MAX_AGE_SECONDS = 300;
@@ -56,6 +57,8 @@ export const segmindApiKeyProvider = (
 ): (() => Promise<string>) => {
   if (source.kind === 'env') {
     const { apiKey } = source;
+    // Known to the log redaction from the start, whatever its shape.
+    registerSecret(apiKey);
     return async () => apiKey;
   }
   const { secretName } = source;
@@ -69,6 +72,8 @@ export const segmindApiKeyProvider = (
         cause: error,
       });
     }
-    return keyFromSecretValue(value, secretName);
+    const apiKey = keyFromSecretValue(value, secretName);
+    registerSecret(apiKey);
+    return apiKey;
   };
 };

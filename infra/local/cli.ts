@@ -1,7 +1,10 @@
 // What the local command lines (`npm run generate`, `batch`, `dev`) share: usage errors and exit codes,
-// the emulator's clock options (--time-scale, --seed), and where the local data lives.
+// the emulator's clock options (--time-scale, --seed), where the local data lives, and a console that
+// prints no presigned URL or API key.
 import { join } from 'node:path';
+import { format } from 'node:util';
 import { ENV } from '#commons/env';
+import { redactText } from '#commons/redact';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
 
 /** A wrong command line: printed with the usage, exit code 2. */
@@ -68,15 +71,33 @@ export const localStackOptions = ({ timeScale, seed }: ClockOptions) => ({
   ...(seed === undefined ? {} : { seed }),
 });
 
+const CONSOLE_METHODS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
 /**
- * Runs a command's main with the process's arguments and exits with its code: 2 with the usage for a
- * UsageError (after `usagePrefix`), 1 with the stack for anything else.
+ * Makes every line the process prints through the global console pass the log redaction the Lambdas use
+ * (redactText): the local stack's own lines — job records, errors, upload and batch outcomes, stacks —
+ * like the handlers' logs, carry no URL query string (presigned URLs) and no Segmind key. Returns the undo.
+ */
+export const redactConsole = (target: Console = console): (() => void) => {
+  const originals = CONSOLE_METHODS.map((method) => [method, target[method]] as const);
+  for (const [method, print] of originals) {
+    target[method] = (...args: unknown[]) => print.call(target, redactText(format(...args)));
+  }
+  return () => {
+    for (const [method, print] of originals) target[method] = print;
+  };
+};
+
+/**
+ * Runs a command's main with the process's arguments, its console redacted (redactConsole), and exits
+ * with its code: 2 with the usage for a UsageError (after `usagePrefix`), 1 with the stack for anything else.
  */
 export const runCommand = (
   main: (argv: string[]) => Promise<number>,
   usage: string,
   usagePrefix = '',
 ): void => {
+  redactConsole();
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
