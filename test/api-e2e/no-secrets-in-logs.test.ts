@@ -147,6 +147,8 @@ describe('the logs of a full local run', () => {
         `${uploadsPrefix}hen.png.json`,
         JSON.stringify({ prompt: 'a hen', ...SMALL_JOB }),
       );
+      // The sidecar's own event is handled first (nothing to start yet), so it cannot race the image's write.
+      await printed(/upload s3:\/\/\S+\/hen\.png\.json → /);
       await put(uploadsBucket, `${uploadsPrefix}hen.png`, PNG);
       const [uploadJob = ''] = await printed(/upload s3:\/\/\S+\/hen\.png → job (\S+) started/);
       await ended(uploadJob, 'COMPLETED');
