@@ -21,8 +21,8 @@ const clock = jobClockFromEnv();
 
 const JOB_SOURCES = ['api', 'upload', 'batch', 'cli'] as const satisfies readonly JobSource[];
 
-// Loose: the task gets the whole execution input, of which it reads only this. The request itself is
-// validated by the use case, which names the offending field in InvalidVideoRequestError.
+// Loose: the task gets the whole execution input, of which it reads only this. The request was validated
+// where it came in; the use case checks only its shape (InvalidVideoRequestError names the field).
 const payloadSchema = z.looseObject({
   jobId: z.string().regex(JOB_ID_PATTERN, 'jobId must be 1-80 of A-Z a-z 0-9 _ -'),
   request: z.unknown(),

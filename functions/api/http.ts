@@ -57,12 +57,43 @@ export const callerIdOf = (event: ApiEvent): string => {
 export const requestPathOf = (event: ApiEvent): string =>
   (event.requestContext?.path || event.path || '/').replace(/\/+$/, '');
 
-/** The body as JSON. Bodies API Gateway base64-encoded (binary media types) are decoded first. */
+/** The body is not JSON: 415, naming the Content-Type header. */
+export class UnsupportedMediaTypeError extends Error {
+  override readonly name = 'UnsupportedMediaTypeError';
+}
+
+/** `application/json`, with at most a UTF-8 charset: nothing else is read as a request body. */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/** Refuses a body that does not say it is JSON, before reading it. */
+export const requireJsonContentType = (event: ApiEvent): void => {
+  const contentType = headerOf(event, 'Content-Type');
+  if (contentType !== undefined && JSON_MEDIA_TYPE.test(contentType.trim())) return;
+  throw new UnsupportedMediaTypeError(
+    contentType === undefined
+      ? 'Content-Type is missing; send the body as application/json'
+      : `Content-Type ${JSON.stringify(contentType.slice(0, 100))} is not supported; send the body as application/json (UTF-8)`,
+  );
+};
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/**
+ * The body as JSON. It must say it is JSON (Content-Type), and bodies API Gateway base64-encoded (binary
+ * media types; the local server does the same for bytes that are not UTF-8) must be valid UTF-8: a
+ * replacement character silently standing in for a bad byte would change what the caller asked for.
+ */
 export const jsonBodyOf = (event: ApiEvent): unknown => {
   if (event.body === null || event.body === undefined || event.body === '') {
     throw new RequestValidationError([{ field: 'body', message: 'the request body must be a JSON object' }]);
   }
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  requireJsonContentType(event);
+  let text: string;
+  try {
+    text = event.isBase64Encoded ? strictUtf8.decode(Buffer.from(event.body, 'base64')) : event.body;
+  } catch {
+    throw new RequestValidationError([{ field: 'body', message: 'the request body is not valid UTF-8' }]);
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -114,6 +145,14 @@ const mapError = (error: unknown): Mapped | undefined => {
       code: 'ValidationError',
       message: `invalid request: ${error.message}`,
       fields: [{ field: 'cursor', message: error.message }],
+    };
+  }
+  if (error instanceof UnsupportedMediaTypeError) {
+    return {
+      statusCode: 415,
+      code: 'UnsupportedMediaType',
+      message: error.message,
+      fields: [{ field: 'Content-Type', message: error.message }],
     };
   }
   if (error instanceof JobNotFoundError) return { statusCode: 404, code: 'NotFound', message: error.message };

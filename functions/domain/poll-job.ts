@@ -6,7 +6,7 @@ import type { JobClock } from '#commons/clock';
 import { JobDeadlineExceededError } from '#domain/errors';
 import type { JobStore } from '#domain/job-store';
 import { DEFAULT_POLLING_POLICY, nextPoll, nextStrikes, type PollingPolicy } from '#domain/polling-policy';
-import { jobShapeOf, parseVideoRequest } from '#domain/submit-job';
+import { jobShapeOf, readValidatedRequest } from '#domain/submit-job';
 import type { PollState, SubmittedJob } from '#domain/video-job';
 import { SegmindRateLimitedError } from '#segmind/errors';
 import { SEGMIND_STATUSES, type SegmindApi } from '#segmind/types';
@@ -34,7 +34,7 @@ const normaliseStatus = (raw: string): string => {
 };
 
 export const pollJob = async (input: PollJobInput, deps: PollJobDeps): Promise<PollState> => {
-  const request = parseVideoRequest(input.request);
+  const request = readValidatedRequest(input.request);
   const { clock } = deps;
   const pollCount = (input.poll?.pollCount ?? 0) + 1;
   const previousStrikes = input.poll?.strikes ?? 0;

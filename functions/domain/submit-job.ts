@@ -21,7 +21,12 @@ import {
   type SubmittedJob,
   type VideoJob,
 } from '#domain/video-job';
-import { toSegmindRequest, type VideoRequest, videoRequestSchema } from '#domain/video-request';
+import {
+  toSegmindRequest,
+  type VideoRequest,
+  validatedRequestShape,
+  videoRequestSchema,
+} from '#domain/video-request';
 import { isSegmindError } from '#segmind/errors';
 import type { SegmindApi } from '#segmind/types';
 
@@ -30,7 +35,10 @@ export const SUBMIT_OUTCOME_UNKNOWN_MESSAGE =
 
 export interface SubmitJobInput {
   jobId: string;
-  /** Validated here, before anything else: nothing unvalidated reaches Segmind. */
+  /**
+   * A request an entry point validated (API, upload, batch line, CLI); its shape is checked here before
+   * anything else, so a wiring bug cannot send Segmind something that is not a request.
+   */
   request: unknown;
   /** Used only if the workflow has to create the record itself (an execution started without one). */
   source?: JobSource;
@@ -49,8 +57,20 @@ export interface SubmitJobDeps {
 }
 
 /** The request with defaults applied, or InvalidVideoRequestError naming every offending field. */
-export const parseVideoRequest = (raw: unknown): VideoRequest => {
-  const parsed = videoRequestSchema.safeParse(raw);
+export const parseVideoRequest = (raw: unknown): VideoRequest => requestOrError(videoRequestSchema, raw);
+
+/**
+ * The workflow's own input: a request an entry point validated. Only its shape is checked (a wiring bug),
+ * not the rules again — see validatedRequestShape.
+ */
+export const readValidatedRequest = (raw: unknown): VideoRequest =>
+  requestOrError(validatedRequestShape, raw);
+
+const requestOrError = (
+  schema: typeof videoRequestSchema | typeof validatedRequestShape,
+  raw: unknown,
+): VideoRequest => {
+  const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const field = issue.path.map(String).join('.');
@@ -127,7 +147,7 @@ const withFirstPoll = (submitted: SubmittedJob, request: VideoRequest, deps: Sub
 };
 
 export const submitJob = async (input: SubmitJobInput, deps: SubmitJobDeps): Promise<SubmitResult> => {
-  const request = parseVideoRequest(input.request);
+  const request = readValidatedRequest(input.request);
   const { store, clock } = deps;
 
   let claim = await store.claimSubmit(input.jobId, clock.now());

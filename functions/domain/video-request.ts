@@ -7,6 +7,20 @@ export const RESOLUTIONS = ['1080p', '2k', '4k'] as const;
 /** Lightricks' upstream limit on prompt length. */
 export const MAX_PROMPT_LENGTH = 5000;
 
+/**
+ * C0 and C1 control characters and DEL, except tab and newline: a prompt is text for a model, and NUL, ESC
+ * or a carriage return in it is either a client bug or an attempt to smuggle something into logs or
+ * terminals. The pattern is written out so that JSON Schema (the OpenAPI document) carries the same rule.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
+const PROMPT_TEXT = /^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$/;
+const PROMPT_TEXT_MESSAGE =
+  'prompt must not contain control characters (U+0000 to U+001F, U+007F to U+009F) other than tab and newline';
+
+/** A lone UTF-16 surrogate cannot be encoded as UTF-8: Segmind, DynamoDB and the logs would each mangle it. */
+const isWellFormedText = (text: string): boolean =>
+  !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
 export type Duration = (typeof DURATIONS)[number];
 export type Resolution = (typeof RESOLUTIONS)[number];
 
@@ -16,7 +30,9 @@ export const videoRequestSchema = z
       .string({ error: 'prompt must be a string' })
       .trim()
       .min(1, 'prompt must not be empty')
-      .max(MAX_PROMPT_LENGTH, `prompt must be at most ${MAX_PROMPT_LENGTH} characters`),
+      .max(MAX_PROMPT_LENGTH, `prompt must be at most ${MAX_PROMPT_LENGTH} characters`)
+      .regex(PROMPT_TEXT, PROMPT_TEXT_MESSAGE)
+      .refine(isWellFormedText, 'prompt must be valid Unicode text: it holds a lone UTF-16 surrogate'),
     duration: z
       .union(
         DURATIONS.map((d) => z.literal(d)),
@@ -31,6 +47,22 @@ export const videoRequestSchema = z
 
 /** A validated request, defaults applied. */
 export type VideoRequest = z.output<typeof videoRequestSchema>;
+
+/**
+ * The shape of a request an entry point already validated with videoRequestSchema (defaults applied), for
+ * the workflow to read its own input with. It guards against a wiring bug (an execution started with some
+ * other input), not against callers: the rules (prompt text, length, URL) are checked once, where a request
+ * comes in, and are not repeated here — TypeScript holds this shape to VideoRequest.
+ */
+export const validatedRequestShape = z
+  .object({
+    prompt: z.string().min(1),
+    duration: z.union(DURATIONS.map((d) => z.literal(d))),
+    resolution: z.enum(RESOLUTIONS),
+    generateAudio: z.boolean(),
+    imageUrl: z.string().optional(),
+  })
+  .strict() satisfies z.ZodType<VideoRequest>;
 /** What a caller may send. */
 export type VideoRequestInput = z.input<typeof videoRequestSchema>;
 

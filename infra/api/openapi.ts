@@ -79,6 +79,9 @@ const operationDetails: Record<string, Json> = {
       },
       '400': ref('responses', 'ValidationError'),
       '403': ref('responses', 'Forbidden'),
+      '415': errorResponse(
+        'The body is not `application/json` (UTF-8); `error.fields` names `Content-Type` (code UnsupportedMediaType).',
+      ),
       '422': errorResponse(`The ${IDEMPOTENCY_KEY_HEADER} was already used with a different body.`),
       '429': ref('responses', 'Throttled'),
       '500': ref('responses', 'InternalError'),
@@ -244,7 +247,10 @@ export const buildOpenApiDocument = (): Json => ({
         'The input breaks a rule; `error.fields` names each field at fault (code ValidationError). ' +
           `Prompts are limited to ${MAX_PROMPT_LENGTH} characters.`,
       ),
-      NotFound: errorResponse('There is no job with this id (code NotFound).'),
+      NotFound: errorResponse(
+        'There is no job with this id that belongs to the caller (code NotFound): the same answer whether ' +
+          "the job does not exist or is another caller's.",
+      ),
       Forbidden: errorResponse('Missing or invalid credentials, or no permission (API Gateway).'),
       Throttled: errorResponse('Too many requests; retry later with backoff (API Gateway).'),
       InternalError: errorResponse(

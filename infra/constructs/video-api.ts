@@ -65,9 +65,11 @@ export interface VideoApiProps {
   /** How long a presigned download URL stays valid. @default 15 minutes */
   readonly videoLinkTtl?: Duration;
   /**
-   * Check POST bodies at the gateway against the generated model. Such errors are API Gateway's own
-   * wording (the JSON Schema rule that failed), while the handler, which checks the same schema again,
-   * names the field in its own words. @default true
+   * Also check POST bodies at the gateway against the model generated from the request schema. Off by
+   * default: a request is validated once, by the handler, which is the edge — the gateway checks a body only
+   * against the model of its own content type (a `text/plain` body would pass unchecked), cannot express
+   * every rule (lone surrogates, UTF-8), and answers in its own words instead of naming the field. Turn it on
+   * to refuse malformed bodies before they cost an invocation. @default false
    */
   readonly validateRequestBody?: boolean;
   /** @default one year */
@@ -245,21 +247,24 @@ export class VideoApi extends Construct {
     });
     this.url = this.api.url;
 
-    // ---- validation: body model generated from the one request schema ----
+    // ---- validation: the handler is the edge; the model documents the body (and can check it, opt-in) ----
     const bodyModel: Model = this.api.addModel('VideoRequest', {
       contentType: 'application/json',
       modelName: 'VideoRequest',
       description: 'POST /videos body, generated from videoRequestSchema',
       schema: toCdkJsonSchema(gatewayRequestModel()),
     });
-    const bodyValidator: RequestValidator = this.api.addRequestValidator('BodyAndParameters', {
-      validateRequestBody: props.validateRequestBody ?? true,
-      validateRequestParameters: true,
-    });
     const paramsValidator: RequestValidator = this.api.addRequestValidator('Parameters', {
       validateRequestBody: false,
       validateRequestParameters: true,
     });
+    const bodyValidator: RequestValidator =
+      props.validateRequestBody === true
+        ? this.api.addRequestValidator('BodyAndParameters', {
+            validateRequestBody: true,
+            validateRequestParameters: true,
+          })
+        : paramsValidator;
 
     // ---- the same error shape for what the gateway itself refuses ----
     const corsHeaders: Record<string, string> =
@@ -388,7 +393,12 @@ export class VideoApi extends Construct {
         webAclArn: props.webAclArn,
       });
     }
-    this.#acknowledgeNagFindings(auth, origins.length > 0, props.webAclArn !== undefined);
+    this.#acknowledgeNagFindings(
+      auth,
+      origins.length > 0,
+      props.webAclArn !== undefined,
+      props.validateRequestBody === true,
+    );
   }
 
   #environmentFor(route: ApiRouteSpec, props: VideoApiProps, linkTtl: number): Record<string, string> {
@@ -450,7 +460,7 @@ export class VideoApi extends Construct {
     }
   }
 
-  #acknowledgeNagFindings(auth: VideoApiAuth, cors: boolean, hasWaf: boolean): void {
+  #acknowledgeNagFindings(auth: VideoApiAuth, cors: boolean, hasWaf: boolean, validateBodies: boolean): void {
     const here = Validations.of(this);
     here.acknowledge({
       id: 'AwsSolutions-COG4',
@@ -469,6 +479,15 @@ export class VideoApi extends Construct {
         id: 'AwsSolutions-APIG4',
         reason:
           'Only the CORS preflight (OPTIONS) methods are unauthenticated, as browsers send them without credentials.',
+      });
+    }
+    if (!validateBodies) {
+      here.acknowledge({
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Parameters are validated at the gateway; bodies once, by the handler, with the one request schema: ' +
+          'it refuses any Content-Type but JSON (415), checks what JSON Schema cannot (UTF-8, lone surrogates) ' +
+          'and names each field at fault. Opt in to a gateway body check with validateRequestBody.',
       });
     }
     if (!hasWaf) {

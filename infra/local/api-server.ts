@@ -1,9 +1,11 @@
 // The REST API on the local stack: an HTTP server on 127.0.0.1 that plays API Gateway's part — it picks
 // the route from the same table as the CDK construct, builds the REST proxy event, calls the SAME handler
-// the Lambda runs and writes back its statusCode, headers and body. No credentials: it is loopback only.
-import { randomUUID } from 'node:crypto';
+// the Lambda runs and writes back its statusCode, headers and body. Without API keys it is loopback only
+// and every caller is the one local user; with keys (x-api-key), each key is a caller of its own, as on AWS.
+import { isUtf8 } from 'node:buffer';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_HEADER } from '#domain/api-schemas';
 import type { VideoWorkflow } from '#domain/start-job';
@@ -20,6 +22,12 @@ export const DEFAULT_STAGE = 'v1';
 /** API Gateway's limits for REST APIs. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 export const INTEGRATION_TIMEOUT_MS = 29_000;
+/** Request line plus headers, as Node's default; past it the answer is a JSON 414 or 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** A request line longer than this (most of it the path) is answered 414 rather than 431. */
+export const MAX_REQUEST_LINE_BYTES = 8 * 1024;
+/** The header API Gateway reads an API key from. */
+export const API_KEY_HEADER = 'x-api-key';
 
 /**
  * The API's handlers, wired as on AWS except for the workflow port, which the local stack provides. Call it
@@ -72,7 +80,39 @@ export interface LocalApiOptions {
   onRequest?: (entry: AccessLogEntry) => void;
   /** A handler threw or answered something that is not a proxy result (the caller got a 502). */
   onIntegrationError?: (error: unknown, entry: { requestId: string; operation?: ApiOperation }) => void;
+  /**
+   * API keys callers must send as `x-api-key`, as the stack's `api-key` mode asks on AWS: each key is its own
+   * caller and owns the jobs it creates. @default none — no key is asked for and every caller is the one
+   * local user, who sees every job
+   */
+  apiKeys?: readonly string[];
 }
+
+/** A request as the HTTP server read it: the transport's part, without the socket. */
+export interface RawApiRequest {
+  method: string;
+  /** Path and query, as on the request line. */
+  url: string;
+  /** Name, value, name, value… as received (Node's `rawHeaders`). */
+  rawHeaders: readonly string[];
+  body: Buffer;
+  httpVersion?: string;
+  remoteAddress?: string;
+}
+
+/** What the API answers: the status, headers and body bytes the server writes. */
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  requestId: string;
+  /** The route's operationId, when one matched. */
+  operation?: ApiOperation;
+}
+
+/** The id the local API gives a key: not the key itself, which never goes into records or logs. */
+export const localApiKeyId = (key: string): string =>
+  `local-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 
 export interface LocalApi {
   /** Base URL, stage included, without a trailing slash: `http://127.0.0.1:3000/v1`. */
@@ -83,23 +123,22 @@ export interface LocalApi {
 
 /** What API Gateway itself answers (not the handler): the construct's gateway responses use this shape. */
 const gatewayError = (
-  res: ServerResponse,
   requestId: string,
   status: number,
   code: string,
   message: string,
   headers: Record<string, string> = {},
-): void => {
-  const body = JSON.stringify({ error: { code, message, requestId } });
-  res.writeHead(status, {
+): ApiAnswer => ({
+  status,
+  requestId,
+  headers: {
     'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
     'x-amzn-RequestId': requestId,
     'x-amzn-ErrorType': code,
     ...headers,
-  });
-  res.end(body);
-};
+  },
+  body: Buffer.from(JSON.stringify({ error: { code, message, requestId } }), 'utf8'),
+});
 
 class PayloadTooLargeError extends Error {
   override readonly name = 'PayloadTooLargeError';
@@ -119,12 +158,12 @@ const readBody = async (req: IncomingMessage, limit: number): Promise<Buffer> =>
 };
 
 /** Headers as API Gateway passes them: original case, the last value in `headers`, all in `multiValueHeaders`. */
-const headersOf = (req: IncomingMessage) => {
+const headersOf = (rawHeaders: readonly string[]) => {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] ?? '';
-    const value = req.rawHeaders[i + 1] ?? '';
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    const value = rawHeaders[i + 1] ?? '';
     // A second spelling of the same header joins the first one's entry.
     const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
     headers[key] = value;
@@ -180,28 +219,44 @@ class IntegrationTimeoutError extends Error {
   override readonly name = 'IntegrationTimeoutError';
 }
 
-export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi> => {
+/** Whether `presented` is one of the keys, compared in constant time. */
+const knownKey = (keys: readonly string[], presented: string | undefined): string | undefined => {
+  if (presented === undefined) return undefined;
+  const given = createHash('sha256').update(presented).digest();
+  return keys.find((key) => timingSafeEqual(createHash('sha256').update(key).digest(), given));
+};
+
+const headerValue = (rawHeaders: readonly string[], name: string): string | undefined => {
+  for (let i = rawHeaders.length - 2; i >= 0; i -= 2) {
+    if (rawHeaders[i]?.toLowerCase() === name) return rawHeaders[i + 1];
+  }
+  return undefined;
+};
+
+/**
+ * API Gateway's part for one request, without the socket: route, API key, proxy event, handler, answer.
+ * The HTTP server below calls it for every request; tests can call it directly, in process, and exercise
+ * exactly what the server would.
+ */
+export const localApiRequests = (
+  options: Omit<LocalApiOptions, 'port' | 'onRequest'>,
+): ((request: RawApiRequest) => Promise<ApiAnswer>) => {
   const stage = (options.stage ?? DEFAULT_STAGE).replace(/^\/+|\/+$/g, '');
   const prefix = stage === '' ? '' : `/${stage}`;
   const timeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
   const origins = options.corsAllowOrigins ?? [];
+  const apiKeys = options.apiKeys ?? [];
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  return async (req) => {
     const started = Date.now();
     const requestId = randomUUID();
-    const method = (req.method ?? 'GET').toUpperCase();
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    let operation: ApiOperation | undefined;
-    res.on('finish', () =>
-      options.onRequest?.({
-        requestId,
-        method,
-        path: url.pathname,
-        status: res.statusCode,
-        durationMs: Date.now() - started,
-        ...(operation === undefined ? {} : { operation }),
-      }),
-    );
+    const method = req.method.toUpperCase();
+    let url: URL;
+    try {
+      url = new URL(req.url, 'http://127.0.0.1');
+    } catch {
+      return gatewayError(requestId, 400, 'BAD_REQUEST', 'The request URL cannot be read');
+    }
 
     const inStage =
       prefix === '' || url.pathname === prefix || url.pathname.startsWith(`${prefix}/`)
@@ -210,54 +265,60 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
     const match = inStage === undefined ? ({ kind: 'not-found' } as const) : matchRoute(method, inStage);
     if (match.kind === 'not-found') {
       const routes = API_ROUTES.map((r) => `${r.method} ${prefix}${r.path}`).join(', ');
-      gatewayError(
-        res,
+      return gatewayError(
         requestId,
         404,
         'RESOURCE_NOT_FOUND',
-        `No route for ${url.pathname}; routes: ${routes}`,
+        `No route for ${url.pathname.slice(0, 200)}; routes: ${routes}`,
       );
-      return;
     }
     if (match.kind === 'method-not-allowed') {
       if (method === 'OPTIONS' && origins.length > 0) {
-        preflight(req, res, requestId, origins, match.allow);
-        return;
+        return preflight(headerValue(req.rawHeaders, 'origin'), requestId, origins, match.allow);
       }
-      gatewayError(res, requestId, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${url.pathname}`, {
-        Allow: match.allow.join(', '),
-      });
-      return;
+      return gatewayError(
+        requestId,
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${method.slice(0, 20)} is not allowed on ${url.pathname.slice(0, 200)}`,
+        { Allow: match.allow.join(', ') },
+      );
     }
     const route = match.route as (typeof API_ROUTES)[number];
-    operation = route.operationId;
+    const operation = route.operationId;
 
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_PAYLOAD_BYTES);
-    } catch (error) {
-      if (error instanceof PayloadTooLargeError) {
-        gatewayError(res, requestId, 413, 'REQUEST_TOO_LARGE', 'Request Too Long');
-        return;
-      }
-      throw error;
+    // As API Gateway with `apiKeyRequired`: no known key, no handler — and the same 403 whether the key is
+    // missing or wrong, so the answer tells nothing about which keys exist.
+    const presented = headerValue(req.rawHeaders, API_KEY_HEADER);
+    const apiKey = apiKeys.length === 0 ? undefined : knownKey(apiKeys, presented);
+    if (apiKeys.length > 0 && apiKey === undefined) {
+      return { ...gatewayError(requestId, 403, 'FORBIDDEN', 'Forbidden'), operation };
+    }
+
+    if (req.body.length > MAX_PAYLOAD_BYTES) {
+      return { ...gatewayError(requestId, 413, 'REQUEST_TOO_LARGE', 'Request Too Long'), operation };
     }
 
     const event: APIGatewayProxyEvent = {
       resource: route.path,
       path: inStage ?? url.pathname,
       httpMethod: method,
-      ...headersOf(req),
+      ...headersOf(req.rawHeaders),
       ...queryOf(url),
       pathParameters: match.pathParameters,
       stageVariables: null,
-      body: body.length === 0 ? null : body.toString('utf8'),
-      isBase64Encoded: false,
+      // Bytes that are not UTF-8 go to the handler base64-encoded, as API Gateway passes binary bodies,
+      // so the handler sees them as they came instead of with replacement characters.
+      ...(req.body.length === 0
+        ? { body: null, isBase64Encoded: false }
+        : isUtf8(req.body)
+          ? { body: req.body.toString('utf8'), isBase64Encoded: false }
+          : { body: req.body.toString('base64'), isBase64Encoded: true }),
       requestContext: {
         accountId: LOCAL_ACCOUNT,
         apiId: 'local',
         authorizer: null,
-        protocol: `HTTP/${req.httpVersion}`,
+        protocol: `HTTP/${req.httpVersion ?? '1.1'}`,
         httpMethod: method,
         path: url.pathname,
         stage: stage === '' ? '$default' : stage,
@@ -265,13 +326,14 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
         requestTimeEpoch: started,
         resourceId: 'local',
         resourcePath: route.path,
-        domainName: req.headers.host ?? '127.0.0.1',
+        domainName: headerValue(req.rawHeaders, 'host') ?? '127.0.0.1',
         identity: {
-          // No authentication locally: every caller is anonymous (Idempotency-Keys share one scope).
+          // With keys, the caller is its key's id (as API Gateway's $context.identity.apiKeyId); without,
+          // there is no authentication and every caller is the one local user.
           accessKey: null,
           accountId: null,
-          apiKey: null,
-          apiKeyId: null,
+          apiKey: apiKey ?? null,
+          apiKeyId: apiKey === undefined ? null : localApiKeyId(apiKey),
           caller: null,
           clientCert: null,
           cognitoAuthenticationProvider: null,
@@ -279,9 +341,9 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
           cognitoIdentityId: null,
           cognitoIdentityPoolId: null,
           principalOrgId: null,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          sourceIp: req.remoteAddress ?? '127.0.0.1',
           user: null,
-          userAgent: req.headers['user-agent'] ?? null,
+          userAgent: headerValue(req.rawHeaders, 'user-agent') ?? null,
           userArn: null,
         },
       },
@@ -291,41 +353,122 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
     let result: unknown;
     try {
       result = await Promise.race([
-        options.handlers[route.operationId](event, lambdaContext(route.operationId, timeoutMs)),
+        options.handlers[operation](event, lambdaContext(operation, timeoutMs)),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new IntegrationTimeoutError()), timeoutMs);
         }),
       ]);
     } catch (error) {
       if (error instanceof IntegrationTimeoutError) {
-        gatewayError(res, requestId, 504, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out');
-        return;
+        return {
+          ...gatewayError(requestId, 504, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out'),
+          operation,
+        };
       }
       // A handler that throws is a failed invoke: API Gateway answers 502 and shows nothing of the error.
-      options.onIntegrationError?.(error, { requestId, operation: route.operationId });
-      gatewayError(res, requestId, 502, 'INTEGRATION_FAILURE', 'Internal server error');
-      return;
+      options.onIntegrationError?.(error, { requestId, operation });
+      return { ...gatewayError(requestId, 502, 'INTEGRATION_FAILURE', 'Internal server error'), operation };
     } finally {
       clearTimeout(timer);
     }
     if (!isProxyResult(result)) {
-      options.onIntegrationError?.(new Error('Malformed Lambda proxy response'), {
-        requestId,
-        operation: route.operationId,
-      });
-      gatewayError(res, requestId, 502, 'INTEGRATION_FAILURE', 'Internal server error');
-      return;
+      options.onIntegrationError?.(new Error('Malformed Lambda proxy response'), { requestId, operation });
+      return { ...gatewayError(requestId, 502, 'INTEGRATION_FAILURE', 'Internal server error'), operation };
     }
-    writeResult(res, result, requestId);
+    return { ...answerOf(result, requestId), operation };
+  };
+};
+
+/**
+ * The JSON answer to a request Node's HTTP parser refused before any handler ran: a request line or
+ * headers past MAX_HEADER_BYTES (414 when the request line alone is too long, else 431), or a request
+ * that is not HTTP at all (400). Node would otherwise answer with an empty body.
+ */
+const clientErrorAnswer = (error: NodeJS.ErrnoException & { rawPacket?: Buffer }): string => {
+  const requestId = randomUUID();
+  const overflow = error.code === 'HPE_HEADER_OVERFLOW';
+  const firstLine = error.rawPacket?.subarray(0, MAX_HEADER_BYTES + 1).indexOf('\r\n');
+  const lineTooLong =
+    overflow &&
+    (firstLine === undefined || firstLine < 0 ? (error.rawPacket?.length ?? 0) : firstLine) >
+      MAX_REQUEST_LINE_BYTES;
+  const [status, reason, code, message] = !overflow
+    ? [400, 'Bad Request', 'BAD_REQUEST', 'The request is not valid HTTP']
+    : lineTooLong
+      ? [
+          414,
+          'URI Too Long',
+          'REQUEST_URI_TOO_LONG',
+          `The request line is longer than ${MAX_REQUEST_LINE_BYTES} bytes`,
+        ]
+      : [
+          431,
+          'Request Header Fields Too Large',
+          'REQUEST_HEADER_FIELDS_TOO_LARGE',
+          `The request line and headers are larger than ${MAX_HEADER_BYTES} bytes`,
+        ];
+  const body = JSON.stringify({ error: { code, message, requestId } });
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nx-amzn-RequestId: ${requestId}\r\n` +
+    `x-amzn-ErrorType: ${code}\r\nConnection: close\r\n\r\n${body}`
+  );
+};
+
+export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi> => {
+  const stage = (options.stage ?? DEFAULT_STAGE).replace(/^\/+|\/+$/g, '');
+  const prefix = stage === '' ? '' : `/${stage}`;
+  const answer = localApiRequests(options);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_PAYLOAD_BYTES);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      // Past the limit the bytes were dropped: any buffer longer than it stands for "too large".
+      body = Buffer.alloc(MAX_PAYLOAD_BYTES + 1);
+    }
+    const answered = await answer({
+      method,
+      url: req.url ?? '/',
+      rawHeaders: req.rawHeaders,
+      body,
+      httpVersion: req.httpVersion,
+      ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }),
+    });
+    res.on('finish', () =>
+      options.onRequest?.({
+        requestId: answered.requestId,
+        method,
+        path: pathOf(req.url),
+        status: res.statusCode,
+        durationMs: Date.now() - started,
+        ...(answered.operation === undefined ? {} : { operation: answered.operation }),
+      }),
+    );
+    res.writeHead(answered.status, { ...answered.headers, 'Content-Length': answered.body.length });
+    res.end(answered.body);
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
-      const requestId = randomUUID();
-      if (!res.headersSent) gatewayError(res, requestId, 500, 'INTERNAL', 'Internal server error');
-      else res.destroy();
-      options.onIntegrationError?.(error, { requestId });
+      const failed = gatewayError(randomUUID(), 500, 'INTERNAL', 'Internal server error');
+      if (!res.headersSent) {
+        res.writeHead(failed.status, { ...failed.headers, 'Content-Length': failed.body.length });
+        res.end(failed.body);
+      } else res.destroy();
+      options.onIntegrationError?.(error, { requestId: failed.requestId });
     });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorAnswer(error));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -351,7 +494,15 @@ export const startLocalApi = async (options: LocalApiOptions): Promise<LocalApi>
   };
 };
 
-const writeResult = (res: ServerResponse, result: APIGatewayProxyResult, requestId: string): void => {
+const pathOf = (url: string | undefined): string => {
+  try {
+    return new URL(url ?? '/', 'http://127.0.0.1').pathname;
+  } catch {
+    return url ?? '/';
+  }
+};
+
+const answerOf = (result: APIGatewayProxyResult, requestId: string): ApiAnswer => {
   const body = result.body ?? '';
   const bytes = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
   const headers: Record<string, string | string[]> = {};
@@ -359,36 +510,38 @@ const writeResult = (res: ServerResponse, result: APIGatewayProxyResult, request
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
     headers[name] = values.map(String);
   }
-  res.writeHead(result.statusCode, {
-    ...headers,
-    'Content-Length': bytes.length,
-    'x-amzn-RequestId': requestId,
-  });
-  res.end(bytes);
+  return {
+    status: result.statusCode,
+    headers: { ...headers, 'x-amzn-RequestId': requestId },
+    body: bytes,
+    requestId,
+  };
 };
 
 /** The preflight answer the construct's CORS options configure on AWS. */
 const preflight = (
-  req: IncomingMessage,
-  res: ServerResponse,
+  origin: string | undefined,
   requestId: string,
   origins: readonly string[],
   allow: readonly string[],
-): void => {
-  const origin = req.headers.origin;
+): ApiAnswer => {
   const allowed = origins.includes('*') ? '*' : origin && origins.includes(origin) ? origin : undefined;
-  res.writeHead(204, {
-    'x-amzn-RequestId': requestId,
-    ...(allowed === undefined
-      ? {}
-      : {
-          'Access-Control-Allow-Origin': allowed,
-          'Access-Control-Allow-Methods': [...allow, 'OPTIONS'].join(','),
-          'Access-Control-Allow-Headers': `Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Api-Key,${IDEMPOTENCY_KEY_HEADER}`,
-          'Access-Control-Expose-Headers': 'Location',
-          'Access-Control-Max-Age': '3600',
-          ...(allowed === '*' ? {} : { Vary: 'Origin' }),
-        }),
-  });
-  res.end();
+  return {
+    status: 204,
+    requestId,
+    body: Buffer.alloc(0),
+    headers: {
+      'x-amzn-RequestId': requestId,
+      ...(allowed === undefined
+        ? {}
+        : {
+            'Access-Control-Allow-Origin': allowed,
+            'Access-Control-Allow-Methods': [...allow, 'OPTIONS'].join(','),
+            'Access-Control-Allow-Headers': `Content-Type,Authorization,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Api-Key,${IDEMPOTENCY_KEY_HEADER}`,
+            'Access-Control-Expose-Headers': 'Location',
+            'Access-Control-Max-Age': '3600',
+            ...(allowed === '*' ? {} : { Vary: 'Origin' }),
+          }),
+    },
+  };
 };

@@ -75,8 +75,10 @@ const invalidBodies = (): { rule: string; field: string; body: Schema }[] => {
       });
     }
     if (typeof schema.pattern === 'string') {
-      const miss = 'file:///etc/passwd';
-      expect(new RegExp(schema.pattern).test(miss)).toBe(false);
+      // A value each pattern refuses: a URL of the wrong scheme, or text with a control character.
+      const pattern = new RegExp(schema.pattern);
+      const miss = ['file:///etc/passwd', 'a\u0000b'].find((value) => !pattern.test(value)) ?? '';
+      expect(pattern.test(miss)).toBe(false);
       cases.push({ rule: `${name}: pattern`, field: name, body: { ...base, [name]: miss } });
     }
   }

@@ -75,7 +75,7 @@ describe('VideoApi defaults', () => {
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
   });
 
-  it('validates POST bodies at the gateway with the model generated from the request schema', () => {
+  it('validates bodies once, in the handler: the gateway checks parameters and documents the body model', () => {
     const models = Object.values(template.findResources('AWS::ApiGateway::Model') as Resources);
     expect(models).toHaveLength(1);
     expect(models[0]?.Properties.Schema).toEqual(gatewayRequestModel());
@@ -86,8 +86,9 @@ describe('VideoApi defaults', () => {
       RequestValidatorId: { Ref: Match.anyValue() },
       RequestParameters: { 'method.request.header.Idempotency-Key': false },
     });
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 1);
     template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
-      ValidateRequestBody: true,
+      ValidateRequestBody: false,
       ValidateRequestParameters: true,
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', {
@@ -223,6 +224,15 @@ describe('VideoApi options', () => {
       ResponseParameters: {
         'gatewayresponse.header.Access-Control-Allow-Origin': "'https://app.example.com'",
       },
+    });
+  });
+
+  it('checks POST bodies at the gateway too when asked to', () => {
+    const { template } = templateOf({ validateRequestBody: true });
+    template.resourceCountIs('AWS::ApiGateway::RequestValidator', 2);
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
     });
   });
 
