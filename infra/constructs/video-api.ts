@@ -336,18 +336,12 @@ export class VideoApi extends Construct {
         },
       );
       this.#grant(route, fn, props);
-      Validations.of(fn).acknowledge(
-        {
-          id: 'Serverless-LambdaDLQ',
-          reason:
-            'Invoked synchronously by API Gateway: a failure is answered to the caller (a 500 with a request ' +
-            'id). A DLQ only ever receives failed asynchronous invocations.',
-        },
-        {
-          id: 'Serverless-LambdaAsyncFailureDestination',
-          reason: 'Invoked synchronously by API Gateway; failures are answered to the caller.',
-        },
-      );
+      Validations.of(fn).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'Invoked synchronously by API Gateway: a failure is answered to the caller (a 500 with a request ' +
+          'id). A DLQ only ever receives failed asynchronous invocations.',
+      });
       functions[route.operationId] = fn;
 
       const isCreate = route.method === 'POST';

@@ -263,18 +263,12 @@ export class VideoBatch extends Construct {
 
   private makeFunction(id: string, handler: string, props: BatchFunctionProps): VideoFunction {
     const fn = new VideoFunction(this, id, { entry: handlerEntry(handler), ...props });
-    Validations.of(fn).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'Invoked synchronously by the batch state machine, never asynchronously: a failure returns to the ' +
-          'workflow. A DLQ would never receive anything.',
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason: 'Invoked synchronously by the batch state machine; failures surface in its execution.',
-      },
-    );
+    Validations.of(fn).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Invoked synchronously by the batch state machine, never asynchronously: a failure returns to the ' +
+        'workflow. A DLQ would never receive anything.',
+    });
     return fn;
   }
 
