@@ -4,7 +4,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
-import { jobsConfig } from '#commons/config';
+import { jobsConfig, submitPolicyConfig } from '#commons/config';
+import { SUBMIT_OUTCOME_UNKNOWN_COST_METRIC, SUBMIT_OUTCOME_UNKNOWN_METRIC } from '#commons/metric-names';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { segmindApiKeyProvider } from '#commons/segmind-key';
 import { InvalidPayloadError } from '#domain/errors';
@@ -15,6 +16,7 @@ import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
 
 // Read at load, so that a missing or bad variable fails the cold start and names itself.
 jobsConfig();
+const { resubmitUnknownOutcome } = submitPolicyConfig();
 const segmindSettings = segmindConfigFromEnv();
 const apiKey = segmindApiKeyProvider();
 const clock = jobClockFromEnv();
@@ -41,6 +43,15 @@ const dependencies = (): SubmitJobDeps => {
       metrics.addMetric('SegmindJobsSubmitted', MetricUnit.Count, 1);
       logger.info('Segmind accepted the job', { segmindRequestId: submitted.requestId });
     },
+    onOutcomeUnknown: (unknown) => {
+      // The alarm watches the count; the cost says what the jobs Segmind may have billed could add up to.
+      metrics.addMetric(SUBMIT_OUTCOME_UNKNOWN_METRIC, MetricUnit.Count, 1);
+      metrics.addMetric(SUBMIT_OUTCOME_UNKNOWN_COST_METRIC, MetricUnit.NoUnit, unknown.possibleCostUsd);
+      logger.error('Submit outcome unknown: Segmind may have created and billed a job we cannot see', {
+        ...unknown,
+      });
+    },
+    resubmitUnknown: resubmitUnknownOutcome,
   };
   return deps;
 };

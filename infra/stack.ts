@@ -8,6 +8,7 @@ import { ExecutionReconciler } from '#infra/constructs/execution-reconciler';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
 import { SegmindApiKey } from '#infra/constructs/secrets';
 import { Storage } from '#infra/constructs/storage';
+import { SubmitOutcomeAlarm } from '#infra/constructs/submit-outcome-alarm';
 import { UploadTrigger } from '#infra/constructs/upload-trigger';
 import { VideoApi, type VideoApiAuth } from '#infra/constructs/video-api';
 import { batchSettingsFromContext, VideoBatch, type VideoBatchSettings } from '#infra/constructs/video-batch';
@@ -43,6 +44,7 @@ export class LtxVideoPipelineStack extends Stack {
   readonly segmindApiKey: SegmindApiKey;
   readonly workflow: VideoJobWorkflow;
   readonly reconciler: ExecutionReconciler;
+  readonly submitOutcomeAlarm: SubmitOutcomeAlarm;
   readonly api: VideoApi;
   readonly uploads: UploadTrigger;
   readonly batch: VideoBatch;
@@ -78,6 +80,7 @@ export class LtxVideoPipelineStack extends Stack {
       stateMachine: this.workflow.stateMachine,
       jobs: this.storage.jobs,
     });
+    this.submitOutcomeAlarm = new SubmitOutcomeAlarm(this, 'SubmitOutcomeUnknown');
     this.api = new VideoApi(this, 'Api', {
       jobsTable: this.storage.jobs,
       stateMachine: this.workflow.stateMachine,

@@ -63,3 +63,18 @@ export const parseSegmindKeySource = (env: Env): SegmindKeySource => {
 };
 
 export const segmindKeySource = once(parseSegmindKeySource);
+
+export interface SubmitPolicyConfig {
+  /** LTX_RESUBMIT_UNKNOWN_OUTCOME: may a submit whose outcome is unknown be POSTed again (and maybe paid twice)? */
+  resubmitUnknownOutcome: boolean;
+}
+
+export const parseSubmitPolicyConfig = (env: Env): SubmitPolicyConfig => {
+  const raw = optional(env, ENV.resubmitUnknownOutcome)?.toLowerCase();
+  if (raw !== undefined && raw !== 'true' && raw !== 'false') {
+    throw new ConfigError(`${ENV.resubmitUnknownOutcome} must be true or false, got "${raw}"`);
+  }
+  return { resubmitUnknownOutcome: raw === 'true' };
+};
+
+export const submitPolicyConfig = once(parseSubmitPolicyConfig);

@@ -30,6 +30,12 @@ export const ENV = {
   uploadMaxImageBytes: 'UPLOAD_MAX_IMAGE_BYTES',
   /** Uploads: how long the presigned image URL handed to Segmind stays valid, in seconds. */
   uploadImageUrlTtlSeconds: 'UPLOAD_IMAGE_URL_TTL_SECONDS',
+  /**
+   * Submit: `true` lets a submit whose outcome is unknown (reset or timeout after sending, 502/504, a
+   * non-JSON 5xx) be POSTed again by the workflow's retry — Segmind may then bill the job twice. Unset or
+   * `false` (the default): such a job ends SUBMIT_OUTCOME_UNKNOWN and is never paid for twice.
+   */
+  resubmitUnknownOutcome: 'LTX_RESUBMIT_UNKNOWN_OUTCOME',
   /** Batches: the DynamoDB table of batch records (partition key `batchId`). */
   batchesTable: 'BATCHES_TABLE_NAME',
 } as const;

@@ -8,10 +8,10 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '#commons/metric-names';
 import { logReplacer, redactError } from '#commons/redact';
 
-export const SERVICE_NAME = 'ltx-video-pipeline';
-export const METRICS_NAMESPACE = 'LtxVideoPipeline';
+export { METRICS_NAMESPACE, SERVICE_NAME };
 
 /** Every log line is serialized through logReplacer: no URL query string (presigned URLs) or API key. */
 export const logger = new Logger({ serviceName: SERVICE_NAME, jsonReplacerFn: logReplacer });

@@ -9,9 +9,23 @@ const MAX_PARSED_CAUSE_LENGTH = 256 * 1024;
 
 export type FailureStatus = Exclude<TerminalStatus, 'COMPLETED'>;
 
+/**
+ * The error code of a job whose submit may have reached Segmind without an answer (SubmitOutcomeUnknownError
+ * in the state machine): Segmind may have created and billed a job we have no request id for.
+ */
+export const SUBMIT_OUTCOME_UNKNOWN = 'SUBMIT_OUTCOME_UNKNOWN';
+
+/** What the job view says first about such a job. */
+export const SUBMIT_OUTCOME_UNKNOWN_NOTICE =
+  'Segmind may have billed this job: the submit may have reached it, but no request id came back, ' +
+  'so the video cannot be fetched. It was not submitted again, to avoid paying twice.';
+
 export interface ClassifiedFailure {
   status: FailureStatus;
-  /** The error's name, as Step Functions matched it (e.g. SegmindJobFailedError, States.Timeout). */
+  /**
+   * The error's name, as Step Functions matched it (e.g. SegmindJobFailedError, States.Timeout), except
+   * SubmitOutcomeUnknownError, recorded as SUBMIT_OUTCOME_UNKNOWN.
+   */
   errorCode: string;
   errorMessage: string;
 }
@@ -31,15 +45,16 @@ const STATUS_BY_ERROR: ReadonlyMap<string, FailureStatus> = new Map([
   ['JobCancelledError', 'CANCELLED'],
 ]);
 
+/** Error names recorded under another, stable code (the name stays what Retry/Catch match on). */
+const CODE_BY_ERROR: ReadonlyMap<string, string> = new Map([
+  ['SubmitOutcomeUnknownError', SUBMIT_OUTCOME_UNKNOWN],
+]);
+
 const DEFAULT_MESSAGES: ReadonlyMap<string, string> = new Map([
   ['JobDeadlineExceededError', 'Segmind reported no terminal status before the polling deadline'],
   ['States.Timeout', 'A workflow step ran past its timeout'],
   ['States.HeartbeatTimeout', 'A workflow step stopped sending heartbeats'],
   ['JobCancelledError', 'The job was cancelled'],
-  [
-    'SubmitOutcomeUnknownError',
-    'The submit may have reached Segmind but its request id is unknown; not re-submitted, to avoid a second paid job',
-  ],
 ]);
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -133,16 +148,20 @@ export const classifyFailure = (
   context: FailureContext = {},
 ): ClassifiedFailure => {
   const rawError: unknown = ownField(failure, 'Error');
-  const errorCode =
+  const errorName =
     typeof rawError === 'string' && rawError.trim() !== ''
       ? capped(rawError.trim(), MAX_ERROR_CODE_LENGTH)
       : 'UnknownError';
-  const status = STATUS_BY_ERROR.get(errorCode) ?? 'FAILED';
+  const errorCode = CODE_BY_ERROR.get(errorName) ?? errorName;
+  const status = STATUS_BY_ERROR.get(errorName) ?? 'FAILED';
   const detail = causeDetail(ownField(failure, 'Cause'));
 
-  const message =
-    status === 'EXPIRED'
-      ? expiredMessage(detail, context)
-      : (detail ?? DEFAULT_MESSAGES.get(errorCode) ?? `${errorCode} (no detail given)`);
+  let message: string;
+  if (status === 'EXPIRED') message = expiredMessage(detail, context);
+  else if (errorCode === SUBMIT_OUTCOME_UNKNOWN) {
+    // Said plainly first, whatever the detail: the caller may have been charged for nothing.
+    message =
+      detail === undefined ? SUBMIT_OUTCOME_UNKNOWN_NOTICE : `${SUBMIT_OUTCOME_UNKNOWN_NOTICE} (${detail})`;
+  } else message = detail ?? DEFAULT_MESSAGES.get(errorName) ?? `${errorName} (no detail given)`;
   return { status, errorCode, errorMessage: capped(message, MAX_ERROR_MESSAGE_LENGTH) };
 };

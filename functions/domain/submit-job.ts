@@ -14,6 +14,7 @@ import {
 import type { JobShape } from '#domain/expected-duration';
 import type { JobStore, RecordedError } from '#domain/job-store';
 import { DEFAULT_POLLING_POLICY, nextPoll, type PollingPolicy } from '#domain/polling-policy';
+import { possibleCostUsd } from '#domain/segmind-price';
 import {
   isTerminal,
   type JobSource,
@@ -54,6 +55,27 @@ export interface SubmitJobDeps {
   policy?: PollingPolicy;
   /** Told once per job Segmind accepted (and will bill), after its request id is on the record. */
   onAccepted?: (submitted: SubmittedJob) => void;
+  /**
+   * Told once per submit whose outcome is unknown (Segmind may have created and billed a job we have no
+   * request id for), with that job's estimated price: the metric and alarm behind SUBMIT_OUTCOME_UNKNOWN.
+   */
+  onOutcomeUnknown?: (unknown: UnknownSubmit) => void;
+  /**
+   * Opt-in (LTX_RESUBMIT_UNKNOWN_OUTCOME): after an unknown outcome, allow the workflow's retry to POST
+   * again, accepting that Segmind may bill the job twice. Off by default: the job then ends
+   * SUBMIT_OUTCOME_UNKNOWN and is never paid for twice.
+   */
+  resubmitUnknown?: boolean;
+}
+
+export interface UnknownSubmit {
+  jobId: string;
+  /** The estimated price of the job Segmind may have created (#domain/segmind-price). */
+  possibleCostUsd: number;
+  /** The error that left the outcome open: its name, or `IN_FLIGHT` for an attempt that died mid-POST. */
+  reason: string;
+  /** True when the opt-in lets the next attempt POST again. */
+  resubmitting: boolean;
 }
 
 /** The request with defaults applied, or InvalidVideoRequestError naming every offending field. */
@@ -101,6 +123,16 @@ const errorOf = (error: unknown): RecordedError =>
   error instanceof Error
     ? { errorCode: error.name, errorMessage: error.message }
     : { errorCode: 'UnknownError', errorMessage: String(error) };
+
+const reportUnknown = (
+  jobId: string,
+  request: VideoRequest,
+  reason: string,
+  resubmitting: boolean,
+  deps: SubmitJobDeps,
+): void => {
+  deps.onOutcomeUnknown?.({ jobId, possibleCostUsd: possibleCostUsd(request), reason, resubmitting });
+};
 
 /** Runs a bookkeeping write whose failure must not replace the error the caller is about to throw. */
 const quietly = async (write: () => Promise<unknown>): Promise<void> => {
@@ -164,6 +196,8 @@ export const submitJob = async (input: SubmitJobInput, deps: SubmitJobDeps): Pro
     case 'already-submitted':
       return withFirstPoll(claim.submitted, request, deps);
     case 'in-doubt':
+      // UNKNOWN was reported by the attempt that saw it; IN_FLIGHT means that attempt died before it could.
+      if (claim.submitState === 'IN_FLIGHT') reportUnknown(input.jobId, request, 'IN_FLIGHT', false, deps);
       throw new SubmitOutcomeUnknownError(
         `${SUBMIT_OUTCOME_UNKNOWN_MESSAGE} (an earlier attempt left the submit ${claim.submitState})`,
       );
@@ -181,6 +215,15 @@ export const submitJob = async (input: SubmitJobInput, deps: SubmitJobDeps): Pro
     }
     // A timeout after sending, a reset connection, or anything we cannot classify: the job may exist.
     const { errorCode, errorMessage } = errorOf(error);
+    if (deps.resubmitUnknown === true && isSegmindError(error) && error.retryable) {
+      // Opted in to paying twice rather than failing: free the claim and let Step Functions' Retry POST again.
+      reportUnknown(input.jobId, request, errorCode, true, deps);
+      await quietly(() =>
+        store.recordSubmitNotCreated(input.jobId, { errorCode, errorMessage }, clock.now()),
+      );
+      throw error;
+    }
+    reportUnknown(input.jobId, request, errorCode, false, deps);
     await quietly(() => store.recordSubmitUnknown(input.jobId, { errorCode, errorMessage }, clock.now()));
     throw new SubmitOutcomeUnknownError(`${SUBMIT_OUTCOME_UNKNOWN_MESSAGE} (${errorCode}: ${errorMessage})`, {
       cause: error,

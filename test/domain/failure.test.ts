@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, MAX_ERROR_MESSAGE_LENGTH } from '#domain/failure';
+import {
+  classifyFailure,
+  MAX_ERROR_MESSAGE_LENGTH,
+  SUBMIT_OUTCOME_UNKNOWN,
+  SUBMIT_OUTCOME_UNKNOWN_NOTICE,
+} from '#domain/failure';
 
 /** What Step Functions hands a Catch when a Lambda task throws (the Node runtime's error shape). */
 const lambdaCause = (errorType: string, errorMessage: string): string =>
@@ -21,7 +26,6 @@ describe('classifyFailure: terminal status per error', () => {
     ['States.Timeout', 'TIMED_OUT'],
     ['States.HeartbeatTimeout', 'TIMED_OUT'],
     ['JobCancelledError', 'CANCELLED'],
-    ['SubmitOutcomeUnknownError', 'FAILED'],
     ['SegmindJobFailedError', 'FAILED'],
     ['SegmindAuthError', 'FAILED'],
     ['SegmindInsufficientCreditsError', 'FAILED'],
@@ -30,7 +34,7 @@ describe('classifyFailure: terminal status per error', () => {
     ['States.ALL', 'FAILED'],
     ['Lambda.Unknown', 'FAILED'],
     ['SomethingNobodyHeardOf', 'FAILED'],
-  ])('%s → %s, with the error name as the code', (error, status) => {
+  ])('%s → %s, with the error name as the code (SubmitOutcomeUnknownError aside, below)', (error, status) => {
     const result = classifyFailure({ Error: error, Cause: lambdaCause(error, 'detail') });
     expect(result.status).toBe(status);
     expect(result.errorCode).toBe(error);
@@ -88,7 +92,7 @@ describe('classifyFailure: messages', () => {
     );
   });
 
-  it('keeps the message of SubmitOutcomeUnknownError, which says the Segmind request is unknown', () => {
+  it('records SubmitOutcomeUnknownError as SUBMIT_OUTCOME_UNKNOWN, saying first that Segmind may have billed it', () => {
     const message =
       'The submit may have created a Segmind job, but its request id is unknown; not re-submitted';
     const result = classifyFailure({
@@ -97,9 +101,19 @@ describe('classifyFailure: messages', () => {
     });
     expect(result).toEqual({
       status: 'FAILED',
-      errorCode: 'SubmitOutcomeUnknownError',
-      errorMessage: message,
+      errorCode: SUBMIT_OUTCOME_UNKNOWN,
+      errorMessage: `${SUBMIT_OUTCOME_UNKNOWN_NOTICE} (${message})`,
     });
+    expect(result.errorMessage).toMatch(/^Segmind may have billed this job/);
+    // Without a Cause, and when the code itself comes back (a Fail state's error), the same record.
+    expect(classifyFailure({ Error: 'SubmitOutcomeUnknownError' })).toEqual({
+      status: 'FAILED',
+      errorCode: SUBMIT_OUTCOME_UNKNOWN,
+      errorMessage: SUBMIT_OUTCOME_UNKNOWN_NOTICE,
+    });
+    expect(classifyFailure({ Error: SUBMIT_OUTCOME_UNKNOWN }).errorMessage).toBe(
+      SUBMIT_OUTCOME_UNKNOWN_NOTICE,
+    );
   });
 
   it('takes a plain-string Cause as the message', () => {

@@ -11,7 +11,13 @@ import {
   SubmitOutcomeUnknownError,
 } from '#domain/errors';
 import { DEFAULT_POLLING_POLICY, nextPoll } from '#domain/polling-policy';
-import { SUBMIT_OUTCOME_UNKNOWN_MESSAGE, type SubmitJobDeps, submitJob } from '#domain/submit-job';
+import { possibleCostUsd } from '#domain/segmind-price';
+import {
+  SUBMIT_OUTCOME_UNKNOWN_MESSAGE,
+  type SubmitJobDeps,
+  submitJob,
+  type UnknownSubmit,
+} from '#domain/submit-job';
 import {
   SegmindBadRequestError,
   SegmindMalformedResponseError,
@@ -42,6 +48,8 @@ beforeEach(() => {
 });
 
 const submit = (request: unknown = DEFAULT_REQUEST) => submitJob({ jobId: JOB, request }, deps);
+const submitWith = (extra: Partial<SubmitJobDeps>) =>
+  submitJob({ jobId: JOB, request: DEFAULT_REQUEST }, { ...deps, ...extra });
 
 describe('submitJob: a first, successful submit', () => {
   it('POSTs the validated request once and returns the request with the first poll time', async () => {
@@ -156,6 +164,54 @@ describe('submitJob: retries never pay twice', () => {
 
     await expect(submit()).rejects.toBeInstanceOf(SubmitOutcomeUnknownError);
     expect(segmind.submits).toHaveLength(1);
+  });
+
+  it('reports each unknown outcome once, with the estimated price of the job Segmind may have created', async () => {
+    const reported: UnknownSubmit[] = [];
+    segmind.submitScript.push(new SegmindUnavailableError('HTTP 502 (HTML page)', 'may-exist'));
+    await expect(submitWith({ onOutcomeUnknown: (u) => reported.push(u) })).rejects.toBeInstanceOf(
+      SubmitOutcomeUnknownError,
+    );
+    // A retry finds UNKNOWN on the record: already reported, not again.
+    await expect(submitWith({ onOutcomeUnknown: (u) => reported.push(u) })).rejects.toBeInstanceOf(
+      SubmitOutcomeUnknownError,
+    );
+    expect(reported).toEqual([
+      {
+        jobId: JOB,
+        possibleCostUsd: possibleCostUsd(DEFAULT_REQUEST),
+        reason: 'SegmindUnavailableError',
+        resubmitting: false,
+      },
+    ]);
+    expect(possibleCostUsd(DEFAULT_REQUEST)).toBe(0.8);
+  });
+
+  it('reports an attempt that died mid-POST (IN_FLIGHT) when the next attempt finds it', async () => {
+    const reported: UnknownSubmit[] = [];
+    store.put(pendingJob(JOB, { submitState: 'IN_FLIGHT', submitAttempts: 1 }));
+    await expect(submitWith({ onOutcomeUnknown: (u) => reported.push(u) })).rejects.toBeInstanceOf(
+      SubmitOutcomeUnknownError,
+    );
+    expect(reported).toMatchObject([{ jobId: JOB, reason: 'IN_FLIGHT', resubmitting: false }]);
+  });
+
+  it('opted in (LTX_RESUBMIT_UNKNOWN_OUTCOME): frees the claim and rethrows, so the retry POSTs again', async () => {
+    const reported: UnknownSubmit[] = [];
+    const reset = new SegmindUnavailableError(
+      'network error ECONNRESET after the request was sent',
+      'may-exist',
+    );
+    segmind.submitScript.push(reset);
+    const optIn = { resubmitUnknown: true, onOutcomeUnknown: (u: UnknownSubmit) => reported.push(u) };
+
+    await expect(submitWith(optIn)).rejects.toBe(reset);
+    expect(store.peek(JOB)).toMatchObject({ status: 'PENDING', submitState: 'NOT_CREATED' });
+    const result = await submitWith(optIn);
+
+    expect(segmind.submits).toHaveLength(2);
+    expect(result.requestId).toBe('req-2');
+    expect(reported).toMatchObject([{ reason: 'SegmindUnavailableError', resubmitting: true }]);
   });
 
   it('an error nobody classified counts as "may exist"', async () => {

@@ -40,6 +40,8 @@ beforeAll(async () => {
     [ENV.segmindBaseUrl]: segmind.url,
     [ENV.segmindApiKey]: API_KEY,
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    // On, to read the metrics the unknown outcome publishes (EMF on stdout).
+    POWERTOOLS_METRICS_DISABLED: 'false',
   });
   const write = process.stdout.write.bind(process.stdout);
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
@@ -127,9 +129,18 @@ describe('Submit handler', () => {
   it('stops for good on a 504, which may have created a job', async () => {
     const jobId = await arrange();
     answer = { status: 504, body: { error: 'Gateway Timeout' } };
+    const before = logged.length;
     const error = await failureOf(handler({ jobId, request: DEFAULT_REQUEST }, context));
     expect(error?.name).toBe('SubmitOutcomeUnknownError');
     expect(await record(jobId)).toMatchObject({ submitState: 'UNKNOWN' });
+    // Counted, with the price of the job Segmind may have billed (2k × 8 s), for the alarm.
+    const emf = logged
+      .slice(before)
+      .flatMap((line) => line.split('\n'))
+      .filter((line) => line.includes('"SubmitOutcomeUnknown"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(emf).toHaveLength(1);
+    expect(emf[0]).toMatchObject({ SubmitOutcomeUnknown: 1, SubmitOutcomeUnknownPossibleCostUsd: 0.8 });
 
     const posts = postsSoFar();
     answer = { status: 200, body: {} };

@@ -93,7 +93,7 @@ describe('submit', () => {
     const { job } = await stack.runJob(SHORT_JOB);
 
     expect(job.status, describeJob(job)).toBe('FAILED');
-    expect(job.errorCode).toBe('SubmitOutcomeUnknownError');
+    expect(job.errorCode).toBe('SUBMIT_OUTCOME_UNKNOWN');
     expect(job.errorMessage).toMatch(/request id is unknown/);
     expect(job.segmindRequestId).toBeUndefined();
     expect(control.counters().byEndpoint.submit).toBe(1);
