@@ -1,6 +1,7 @@
 // Drives a soak through the whole local stack: API jobs at a steady pace (a few cancelled by the user),
 // image uploads through the uploads watcher, and one batch, all against the emulator with seeded random
 // faults and its rate limit on. Then it gathers the evidence the invariants judge (evidence.ts).
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { isTerminal } from '#domain/video-job';
 import { mulberry32, type Random } from '#emulator/random';
@@ -62,6 +63,11 @@ interface DriverState {
 
 export interface SoakRun {
   evidence: SoakEvidence;
+  /**
+   * How late this process's timers ran (ms), p99 and max. The emulator's clock runs at the time scale
+   * whatever the machine does: when this lag is large, deadlines break because the machine fell behind.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
   /** What the driver itself could not do (an API call refused): printed with the table. */
   problems: string[];
   wallSeconds: number;
@@ -81,6 +87,8 @@ export const driveSoak = async (
   },
 ): Promise<SoakRun> => {
   const began = Date.now();
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   const random = mulberry32(plan.seed ^ 0x51f15e);
   const state: DriverState = { started: [], cancelled: [], problems: [] };
   const watcher = await startUploadsWatcher(stack, {
@@ -132,8 +140,14 @@ export const driveSoak = async (
       cancelledByUser: state.cancelled,
       ...hooks.logs(),
     });
-    return { evidence, problems: state.problems, wallSeconds: (Date.now() - began) / 1000 };
+    return {
+      evidence,
+      problems: state.problems,
+      wallSeconds: (Date.now() - began) / 1000,
+      eventLoopDelayMs: { p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 },
+    };
   } finally {
+    lag.disable();
     await watcher.stop();
   }
 };
@@ -164,20 +178,26 @@ const createApiJob = async (
   if (cancelled.status < 300) state.cancelled.push(body.jobId);
 };
 
+/**
+ * An image whose request rides in its object metadata: one PUT, one event, so no sidecar can race it
+ * (the sidecar path has its own tests).
+ */
 const uploadImage = async (stack: LocalStack, seed: number, n: number, state: DriverState): Promise<void> => {
   const key = `uploads/soak-${seed}-${n}.png`;
-  const sidecar = { prompt: promptOf(seed, 'upload', n), ...SOAK_JOB_SHAPE };
   try {
     await stack.s3.client.send(
       new PutObjectCommand({
         Bucket: stack.s3.uploadsBucket,
-        Key: `${key}.json`,
-        Body: JSON.stringify(sidecar),
+        Key: key,
+        Body: PNG,
+        ContentType: 'image/png',
+        Metadata: {
+          prompt: promptOf(seed, 'upload', n),
+          resolution: SOAK_JOB_SHAPE.resolution,
+          duration: String(SOAK_JOB_SHAPE.duration),
+          'generate-audio': String(SOAK_JOB_SHAPE.generateAudio),
+        },
       }),
-    );
-    // The watcher reports the job this starts (its id derives from the object).
-    await stack.s3.client.send(
-      new PutObjectCommand({ Bucket: stack.s3.uploadsBucket, Key: key, Body: PNG, ContentType: 'image/png' }),
     );
   } catch (error) {
     state.problems.push(`upload ${key}: ${String(error)}`);

@@ -115,17 +115,30 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
   );
   const jobByPrompt = new Map(evidence.jobs.map((job) => [job.request.prompt, job]));
   const videoObjects = evidence.objects.filter((o) => o.key.startsWith(VIDEO_PREFIX));
-  const objectsOf = (jobId: string) => videoObjects.filter((o) => o.key.includes(jobId));
+  // A job's video is `…/<jobId>.mp4` (staged under `staging/<id>/…` first): an exact name, since batch
+  // line ids are prefixes of one another (`…-1`, `…-11`).
+  const isJobsKey = (key: string, jobId: string) => key.endsWith(`/${jobId}.mp4`);
+  const objectsOf = (jobId: string) => videoObjects.filter((o) => isJobsKey(o.key, jobId));
+  const stagedFor = (jobId: string) =>
+    evidence.objects.filter((o) => o.key.startsWith(STAGING_PREFIX) && isJobsKey(o.key, jobId));
 
   // 1. Every job terminal, within Segmind's retention (emulated time).
   const lateOrOpen = evidence.startedJobIds.flatMap((id) => {
     const job = jobsById.get(id);
     if (job === undefined) return [`${id}: no record`];
     if (!isTerminal(job.status)) return [`${id}: still ${job.status}`];
-    const seconds = ((Date.parse(endedAt(job)) - Date.parse(job.createdAt)) / 1000) * evidence.timeScale;
-    return seconds > evidence.deadlineSeconds
-      ? [`${id}: ${job.status} after ${Math.round(seconds)} s (deadline ${evidence.deadlineSeconds} s)`]
-      : [];
+    const emulated = (instant: string | undefined): number | undefined =>
+      instant === undefined
+        ? undefined
+        : Math.round(((Date.parse(instant) - Date.parse(job.createdAt)) / 1000) * evidence.timeScale);
+    const seconds = emulated(endedAt(job)) ?? 0;
+    if (seconds <= evidence.deadlineSeconds) return [];
+    // Where the time went, so the cause can be routed: before the submit, or after it.
+    const submitted = emulated(job.submittedAt);
+    const storing = emulated(job.storingAt);
+    return [
+      `${id}: ${job.status} after ${seconds} s (deadline ${evidence.deadlineSeconds} s; submitted at ${submitted ?? '-'} s, storing at ${storing ?? '-'} s, ${job.pollCount ?? 0} polls)`,
+    ];
   });
 
   // 2. One Segmind job per pipeline job, and no POST after one that created a job.
@@ -178,7 +191,12 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
           ]
         : [],
     ),
-    ...evidence.objects.filter((o) => o.key.startsWith(STAGING_PREFIX)).map((o) => `staging ${o.key}`),
+    ...evidence.jobs.flatMap((job) => stagedFor(job.jobId).map((o) => `${job.jobId}: staging ${o.key}`)),
+    ...evidence.objects
+      .filter(
+        (o) => o.key.startsWith(STAGING_PREFIX) && !evidence.jobs.some((job) => isJobsKey(o.key, job.jobId)),
+      )
+      .map((o) => `staging ${o.key}`),
     ...evidence.openMultipartUploads.map((upload) => `open multipart upload ${upload}`),
   ];
 
@@ -198,21 +216,27 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
   const undeliveredCauses = countBy(undelivered, ({ job }) => `${job.status} ${job.errorCode ?? ''}`.trim());
 
   // 6. Unknown submit outcomes: each job Segmind created without answering ended "unknown", and the
-  // pipeline reports as many as the emulator counts.
+  // pipeline reports as many as the emulator counts. A job the user cancelled while its submit was
+  // unanswered ends CANCELLED, as asked: counted apart.
   const unknownJobs = evidence.jobs.filter(isUnknownOutcome);
   const unanswered = evidence.requests.filter((r) => !r.answered);
+  const unansweredCancelled = unanswered.filter((r) => {
+    const job = jobByPrompt.get(r.prompt);
+    return job !== undefined && !isUnknownOutcome(job) && cancelled.has(job.jobId);
+  });
+  const expectedUnknown = evidence.createdWithoutAnswer - unansweredCancelled.length;
   const unknownOffenders = [
     ...unanswered.flatMap((r) => {
       const job = jobByPrompt.get(r.prompt);
       if (job === undefined) return [`request ${r.requestId}: no job has its prompt`];
-      return isUnknownOutcome(job) || job.segmindRequestId === r.requestId
+      return isUnknownOutcome(job) || job.segmindRequestId === r.requestId || cancelled.has(job.jobId)
         ? []
         : [`${job.jobId}: created without an answer, ended ${job.status} ${job.errorCode ?? ''}`.trim()];
     }),
-    ...(unknownJobs.length === evidence.createdWithoutAnswer
+    ...(unknownJobs.length === expectedUnknown
       ? []
       : [
-          `${unknownJobs.length} reported unknown ≠ ${evidence.createdWithoutAnswer} created without an answer`,
+          `${unknownJobs.length} reported unknown ≠ ${expectedUnknown} created without an answer and not cancelled`,
         ]),
   ];
 
@@ -250,7 +274,7 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
     result(
       'unknown submit outcomes reported as Segmind created them',
       unknownOffenders,
-      `${unknownJobs.length} reported, ${evidence.createdWithoutAnswer} created without an answer`,
+      `${unknownJobs.length} reported, ${evidence.createdWithoutAnswer} created without an answer, ${unansweredCancelled.length} of them cancelled`,
     ),
     result(
       'exactly one completion event per terminal job',

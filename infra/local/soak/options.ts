@@ -8,9 +8,10 @@ export const USAGE = `Usage: npm run soak -- [options]
   --jobs N             jobs in all: 2 % image uploads, 5 % lines of one batch, the rest through the API (default 500)
   --fault-rate R       share of Segmind requests that meet a fault, 0..1 (default 0.25)
   --seed N             seeds the emulator's latencies, its faults and the soak's cancels (default 1)
-  --time-scale F       emulated seconds per real second (default 60)
+  --time-scale F       emulated seconds per real second (default 20; keep the event-loop delay the table
+                       prints small next to it, or deadlines break only because the machine fell behind)
   --rate-limit N       the emulator's requests per minute (default 50)
-  --jobs-per-minute N  new jobs per emulated minute (default: the rate limit / 5, what it sustains)
+  --jobs-per-minute N  new jobs per emulated minute (default: the rate limit / 8: a job takes about 5 requests, faults more)
   --log-level L        the handlers' log level while scanning for secrets (default INFO)
   -h, --help
 
@@ -54,9 +55,9 @@ export const parseSoakCommand = (argv: string[]): SoakOptions | 'help' => {
     jobs: positive('jobs', values.jobs, 500, true),
     faultRate,
     seed,
-    timeScale: positive('time-scale', values['time-scale'], 60),
+    timeScale: positive('time-scale', values['time-scale'], 20),
     rateLimitPerMinute,
-    jobsPerMinute: positive('jobs-per-minute', values['jobs-per-minute'], rateLimitPerMinute / 5),
+    jobsPerMinute: positive('jobs-per-minute', values['jobs-per-minute'], rateLimitPerMinute / 8),
     logLevel: values['log-level'] ?? 'INFO',
   };
 };

@@ -78,6 +78,7 @@ export const runSoak = async (
           timeScale: options.timeScale,
           rateLimitPerMinute: options.rateLimitPerMinute,
           wallSeconds: run.wallSeconds,
+          eventLoopDelayMs: run.eventLoopDelayMs,
           faultsByKind: counters.faultsByKind as Record<string, Record<string, number>>,
           segmindRequests:
             counters.byEndpoint.submit +

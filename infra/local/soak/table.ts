@@ -8,6 +8,7 @@ export interface SoakRunFacts {
   timeScale: number;
   rateLimitPerMinute: number;
   wallSeconds: number;
+  eventLoopDelayMs: { p99: number; max: number };
   /** Faults the emulator applied, by endpoint and kind. */
   faultsByKind: Record<string, Record<string, number>>;
   segmindRequests: number;
@@ -36,6 +37,11 @@ export const formatSoakTable = (verdict: SoakVerdict, facts: SoakRunFacts): stri
       `${facts.seed} / ${facts.faultRate} / ${facts.timeScale}x / ${facts.rateLimitPerMinute} rpm`,
     ),
     row('wall time', `${facts.wallSeconds.toFixed(1)} s`),
+    row(
+      'event-loop delay p99 / max',
+      `${Math.round(facts.eventLoopDelayMs.p99)} / ${Math.round(facts.eventLoopDelayMs.max)} ms` +
+        ` (${((facts.eventLoopDelayMs.p99 * facts.timeScale) / 1000).toFixed(1)} emulated s at p99)`,
+    ),
     row('jobs (by source)', `${f.jobs} (${listed(f.bySource)})`),
     row('jobs by terminal status', listed(f.byStatus as Record<string, number>)),
     row('Segmind requests / faults applied', `${facts.segmindRequests} / ${totalFaults}`),

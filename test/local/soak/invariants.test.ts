@@ -170,6 +170,48 @@ describe('judgeSoak', () => {
     expect(failedNames(upload)).toEqual(['no object, upload or staging leftover']);
   });
 
+  it("matches a job's video by its exact name: batch line 1 does not own line 11's object", () => {
+    const evidence = cleanRun();
+    evidence.jobs.push(
+      job('b-11', {
+        segmindRequestId: 'r-b-11',
+        completedAt: at(10),
+        video: {
+          bucket: 'b',
+          key: 'videos/2026/01/01/b-11.mp4',
+          bytes: 100,
+          sha256: SHA,
+          contentType: 'video/mp4',
+        },
+      }),
+    );
+    evidence.jobs.push(job('b-1', { status: 'FAILED', errorCode: 'SegmindFailedError', failedAt: at(3) }));
+    evidence.startedJobIds.push('b-11', 'b-1');
+    evidence.requests.push(request('r-b-11', 'prompt b-11'));
+    evidence.submits.push(attempt('prompt b-11', 'r-b-11'));
+    evidence.objects.push({ key: 'videos/2026/01/01/b-11.mp4', size: 100, sha256: SHA });
+    evidence.events.push(
+      { detailType: 'Video Generation Succeeded', jobId: 'b-11' },
+      { detailType: 'Video Generation Failed', jobId: 'b-1' },
+    );
+    expect(failedNames(evidence)).toEqual([]);
+  });
+
+  it('counts apart a job the user cancelled while its submit was unanswered', () => {
+    const evidence = cleanRun();
+    evidence.jobs[1] = {
+      ...(evidence.jobs[1] as VideoJob),
+      status: 'CANCELLED',
+      submitState: 'IN_FLIGHT',
+      errorCode: 'JobCancelledError',
+    };
+    evidence.cancelledByUser.push('lost');
+    evidence.events[1] = { detailType: 'Video Generation Failed', jobId: 'lost' };
+    const verdict = judgeSoak(evidence);
+    expect(verdict.invariants.filter((i) => !i.passed)).toEqual([]);
+    expect(verdict.figures).toMatchObject({ unknownReported: 0, createdWithoutAnswer: 1 });
+  });
+
   it('fails a billed job the pipeline knew and dropped, by cause; a cancelled one is counted apart', () => {
     const evidence = cleanRun();
     evidence.jobs[0] = {
@@ -230,10 +272,12 @@ describe('formatSoakTable', () => {
       timeScale: 100,
       rateLimitPerMinute: 50,
       wallSeconds: 12.34,
+      eventLoopDelayMs: { p99: 20, max: 90 },
       faultsByKind: { submit: { 'reset-after-accept': 1, 'rate-limit': 1 } },
       segmindRequests: 12,
     });
     expect(table).toContain('npm run soak -- --jobs 3');
+    expect(table).toMatch(/event-loop delay p99 \/ max\s+20 \/ 90 ms \(2\.0 emulated s at p99\)/);
     expect(table).toMatch(/billed but undelivered\s+0/);
     expect(table).toMatch(/faults on submit\s+rate-limit 1, reset-after-accept 1/);
     expect(table).toMatch(/unknown submit outcomes \(reported \/ emulator\)\s+1 \/ 1/);

@@ -4,14 +4,14 @@ import { UsageError } from '#local/cli';
 import { parseSoakCommand } from '#local/soak/options';
 
 describe('parseSoakCommand', () => {
-  it('defaults to the issue soak: 500 jobs, 25 % faults, 50 rpm, arrivals the limit sustains', () => {
+  it('defaults to the issue soak: 500 jobs, 25 % faults, 50 rpm, arrivals well inside the limit', () => {
     expect(parseSoakCommand([])).toEqual({
       jobs: 500,
       faultRate: 0.25,
       seed: 1,
-      timeScale: 60,
+      timeScale: 20,
       rateLimitPerMinute: 50,
-      jobsPerMinute: 10,
+      jobsPerMinute: 6.25,
       logLevel: 'INFO',
     });
   });
