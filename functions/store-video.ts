@@ -1,4 +1,5 @@
-// StoreVideo task: copies the finished video from Segmind's URL into the videos bucket and returns where it is.
+// StoreVideo task: copies the finished video from its URL into the videos bucket and returns where it is, or
+// when to fetch the result and download again (a broken or wrong download, see #domain/store-video).
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
@@ -7,14 +8,15 @@ import { parseAllowedHosts, type VideoUrlPolicy } from '#adapters/url-guard';
 import { createVideoSource } from '#adapters/video-download';
 import { S3VideoSink } from '#adapters/video-upload';
 import { s3Client } from '#commons/aws-clients';
+import { jobClockFromEnv } from '#commons/clock';
 import { ConfigError } from '#commons/config';
 import { ENV } from '#commons/env';
 import { type HandlerOptions, lambdaHandler, logger, metrics } from '#commons/powertools';
 import { InvalidPayloadError } from '#domain/errors';
 import { expectedVideoOf } from '#domain/mp4-check';
-import { type StoreVideoDeps, storeVideo } from '#domain/store-video';
-import { parseVideoRequest } from '#domain/submit-job';
-import type { StoredVideo } from '#domain/video-job';
+import { isRetryLater } from '#domain/retry-later';
+import { type StoreVideoAttemptDeps, type StoreVideoOutput, storeVideoAttempt } from '#domain/store-video';
+import { readValidatedRequest } from '#domain/submit-job';
 
 interface StoreVideoConfig {
   bucket: string;
@@ -39,6 +41,7 @@ const loadConfig = (env: Readonly<Record<string, string | undefined>>): Readonly
 };
 
 const config = loadConfig(process.env);
+const clock = jobClockFromEnv();
 
 /** Left for Step Functions before the Lambda's own timeout, to abort the multipart upload and report. */
 const CLEANUP_MARGIN_MS = 10_000;
@@ -52,18 +55,23 @@ const payloadSchema = z.looseObject({
   segmind: z.looseObject({
     // Stored as S3 metadata, which must be printable ASCII.
     requestId: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'segmind.requestId must be printable ASCII'),
+    submittedAt: z
+      .string()
+      .refine((value) => !Number.isNaN(Date.parse(value)), 'segmind.submittedAt must be an ISO-8601 time'),
   }),
   result: z.looseObject({
     videoUrl: z.string().min(1, 'result.videoUrl must not be empty'),
     fileSize: z.number().int().nonnegative().nullish(),
   }),
+  // This step's previous answer: only its attempt count is read, so anything else is ignored.
+  video: z.unknown().optional(),
 });
 
 export type StoreVideoPayload = z.input<typeof payloadSchema>;
 
 // Created on first use, not at import: the local stack configures the AWS clients after loading handlers.
-let deps: StoreVideoDeps | undefined;
-const dependencies = (): StoreVideoDeps => {
+let deps: StoreVideoAttemptDeps | undefined;
+const dependencies = (): StoreVideoAttemptDeps => {
   deps ??= {
     jobs: createJobStore(),
     source: createVideoSource({ policy: config.urlPolicy }),
@@ -73,6 +81,7 @@ const dependencies = (): StoreVideoDeps => {
     }),
     bucket: config.bucket,
     now: () => new Date(),
+    clock,
     warn: (message, details) => logger.warn(message, details),
   };
   return deps;
@@ -90,17 +99,23 @@ const deadlineSignal = (context: Context, options: HandlerOptions | undefined): 
   return signals.length === 0 ? undefined : AbortSignal.any(signals);
 };
 
-const store = async (event: unknown, context: Context, options: HandlerOptions): Promise<StoredVideo> => {
+const store = async (
+  event: unknown,
+  context: Context,
+  options: HandlerOptions,
+): Promise<StoreVideoOutput> => {
   const parsed = payloadSchema.safeParse(event);
   if (!parsed.success) {
     throw new InvalidPayloadError(`StoreVideo got an unreadable payload: ${z.prettifyError(parsed.error)}`);
   }
   const { jobId, segmind, result } = parsed.data;
   logger.appendKeys({ jobId, segmindRequestId: segmind.requestId });
-  const expected = expectedVideoOf(parseVideoRequest(parsed.data.request));
-  return storeVideo(
+  const expected = expectedVideoOf(readValidatedRequest(parsed.data.request));
+  return storeVideoAttempt(
     {
       jobId,
+      submittedAt: segmind.submittedAt,
+      previous: parsed.data.video,
       segmindRequestId: segmind.requestId,
       videoUrl: result.videoUrl,
       fileSize: result.fileSize ?? undefined,
@@ -112,9 +127,14 @@ const store = async (event: unknown, context: Context, options: HandlerOptions):
 };
 
 export const handler = lambdaHandler(
-  async (event: unknown, context: Context, options: HandlerOptions): Promise<StoredVideo> => {
+  async (event: unknown, context: Context, options: HandlerOptions): Promise<StoreVideoOutput> => {
     try {
       const stored = await store(event, context, options);
+      if (isRetryLater(stored)) {
+        metrics.addMetric('VideoStoreRetries', MetricUnit.Count, 1);
+        logger.warn('The video will be fetched and downloaded again', { ...stored });
+        return stored;
+      }
       metrics.addMetric('VideoBytesStored', MetricUnit.Bytes, stored.bytes);
       metrics.addMetric('VideosStored', MetricUnit.Count, 1);
       logger.info('Video stored', { key: stored.key, bytes: stored.bytes, sha256: stored.sha256 });

@@ -35,16 +35,23 @@ export class JobStateError extends WorkflowError {
   readonly retryable = false;
 }
 
-/** The video download broke off (network error, truncated body). Another attempt may succeed. */
+/**
+ * The video download broke off (network error, truncated body). StoreVideo answers "fetch the result and
+ * download again" until the retention deadline, then fails the job with it.
+ */
 export class VideoTransferError extends WorkflowError {
   override readonly name = 'VideoTransferError';
   readonly retryable = true;
 }
 
-/** The downloaded bytes are not the promised video: wrong size, not an MP4, wrong content type. */
+/**
+ * The downloaded bytes are not the promised video: wrong size, not a sound MP4, not the requested frame size,
+ * duration or audio. Downloaded again (a fresh result) like a VideoTransferError, since Segmind's file may be
+ * fine and the copy bad; at the retention deadline the job fails with it.
+ */
 export class VideoIntegrityError extends WorkflowError {
   override readonly name = 'VideoIntegrityError';
-  readonly retryable = false;
+  readonly retryable = true;
 }
 
 /** The video URL points somewhere we refuse to fetch from (not https, or a private/loopback address). */
@@ -69,10 +76,4 @@ export class InvalidVideoRequestError extends WorkflowError {
 export class InvalidPayloadError extends WorkflowError {
   override readonly name = 'InvalidPayloadError';
   readonly retryable = false;
-}
-
-/** The result was asked for before Segmind had it (still QUEUED/PROCESSING). Asking again later may work. */
-export class ResultNotReadyError extends WorkflowError {
-  override readonly name = 'ResultNotReadyError';
-  readonly retryable = true;
 }

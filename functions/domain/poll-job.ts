@@ -1,11 +1,12 @@
-// PollStatus: one status request to Segmind, and the decision of when to ask again. A 429 is not an
-// error here (it only moves the next poll past the rate-limit reset); other failures are rethrown for
-// Step Functions to retry with backoff. The job record is written only when Segmind's status changes,
-// so a video costs a handful of DynamoDB writes however many polls it takes.
+// PollStatus: one status request to Segmind, and the decision of when to ask again. A 429, a 5xx, a
+// timeout or an unreadable answer is not an error here: it only moves the next poll (past the rate-limit
+// reset, or by a backoff), and the polling policy's deadline ends the loop. The job record is written only
+// when Segmind's status changes, so a video costs a handful of DynamoDB writes however many polls it takes.
 import type { JobClock } from '#commons/clock';
 import { JobDeadlineExceededError } from '#domain/errors';
 import type { JobStore } from '#domain/job-store';
 import { DEFAULT_POLLING_POLICY, nextPoll, nextStrikes, type PollingPolicy } from '#domain/polling-policy';
+import { upstreamRetryReason } from '#domain/retry-later';
 import { jobShapeOf, readValidatedRequest } from '#domain/submit-job';
 import type { PollState, SubmittedJob } from '#domain/video-job';
 import { SegmindRateLimitedError } from '#segmind/errors';
@@ -41,13 +42,16 @@ export const pollJob = async (input: PollJobInput, deps: PollJobDeps): Promise<P
   // Submit recorded QUEUED (Segmind's status on every accepted submit).
   const previousSegmindStatus =
     input.poll?.lastSegmindStatus ??
-    (input.poll !== undefined && input.poll.status !== 'THROTTLED' ? input.poll.status : 'QUEUED');
+    (input.poll !== undefined && input.poll.status !== 'THROTTLED' && input.poll.status !== 'UNAVAILABLE'
+      ? input.poll.status
+      : 'QUEUED');
 
   const elapsedSeconds = clock.elapsedSeconds(input.segmind.submittedAt);
   const schedule = (
     lastStatus: string,
     lastSegmindStatus: string,
     throttledUntilSeconds?: number,
+    retry?: { reason: string; detail: string },
   ): PollState => {
     const strikes = nextStrikes(previousStrikes, lastStatus);
     const decision = nextPoll(
@@ -71,6 +75,7 @@ export const pollJob = async (input: PollJobInput, deps: PollJobDeps): Promise<P
       nextPollAt: clock.at(decision.seconds).toISOString(),
       strikes,
       lastSegmindStatus,
+      ...(retry === undefined ? {} : { retryReason: retry.reason, retryDetail: retry.detail }),
     };
   };
 
@@ -78,14 +83,19 @@ export const pollJob = async (input: PollJobInput, deps: PollJobDeps): Promise<P
   try {
     report = await deps.segmind.status(input.segmind.statusUrl);
   } catch (error) {
-    if (!(error instanceof SegmindRateLimitedError)) throw error;
+    const reason = upstreamRetryReason(error);
+    if (reason === undefined) throw error;
+    const retry = { reason, detail: error instanceof Error ? error.message : String(error) };
+    if (!(error instanceof SegmindRateLimitedError)) {
+      return schedule('UNAVAILABLE', previousSegmindStatus, undefined, retry);
+    }
     // Reset time in job seconds since the submit, the policy's frame (the clock may run scaled locally).
     const resetAt = error.resetAt;
     const throttledUntil =
       resetAt === undefined || Number.isNaN(resetAt.getTime())
         ? undefined
         : elapsedSeconds - clock.elapsedSeconds(resetAt.toISOString());
-    return schedule('THROTTLED', previousSegmindStatus, throttledUntil);
+    return schedule('THROTTLED', previousSegmindStatus, throttledUntil, retry);
   }
 
   const status = normaliseStatus(report.status);

@@ -3,8 +3,17 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
+import type { JobClock } from '#commons/clock';
 import { VideoIntegrityError, VideoTransferError } from '#domain/errors';
 import { type ExpectedVideo, Mp4Inspector } from '#domain/mp4-check';
+import {
+  DEFAULT_RETRY_POLICY,
+  decideRetry,
+  isRetryLater,
+  type RetryLater,
+  type RetryPolicy,
+  retryLaterAt,
+} from '#domain/retry-later';
 import type { StoredVideo } from '#domain/video-job';
 
 export const VIDEO_CONTENT_TYPE = 'video/mp4';
@@ -242,4 +251,56 @@ export const storeVideo = async (input: StoreVideoInput, deps: StoreVideoDeps): 
     sha256: verifier.sha256,
     contentType: VIDEO_CONTENT_TYPE,
   };
+};
+
+export interface StoreVideoAttemptInput extends StoreVideoInput {
+  /** When Segmind accepted the job: the retention deadline counts from here. */
+  submittedAt: string;
+  /** This step's previous answer (`$.video`), when it asked to be retried; it carries the attempt count. */
+  previous?: unknown;
+}
+
+export interface StoreVideoAttemptDeps extends StoreVideoDeps {
+  clock: JobClock;
+  random?: () => number;
+  retryPolicy?: RetryPolicy;
+}
+
+/** `$.video`: the stored video, or when to fetch a fresh result and download again. */
+export type StoreVideoOutput = StoredVideo | RetryLater;
+
+/**
+ * One copy attempt. A broken (VideoTransferError) or wrong (VideoIntegrityError) download is not final while
+ * Segmind still holds the result: the answer is "fetch the result and download again at T", with backoff,
+ * until the retention deadline; then the job fails with that error. A failed attempt leaves no object
+ * (VideoSink's contract), so retries never pile up partial copies.
+ */
+export const storeVideoAttempt = async (
+  input: StoreVideoAttemptInput,
+  deps: StoreVideoAttemptDeps,
+): Promise<StoreVideoOutput> => {
+  try {
+    return await storeVideo(input, deps);
+  } catch (error) {
+    const reason =
+      error instanceof VideoIntegrityError
+        ? 'video-invalid'
+        : error instanceof VideoTransferError
+          ? 'video-transfer-failed'
+          : undefined;
+    if (reason === undefined) throw error;
+    const context = {
+      reason,
+      detail: (error as Error).message,
+      previousAttempts: isRetryLater(input.previous) ? input.previous.attempt : 0,
+      elapsedSeconds: deps.clock.elapsedSeconds(input.submittedAt),
+      random: (deps.random ?? Math.random)(),
+    };
+    const decision = decideRetry(context, deps.retryPolicy ?? DEFAULT_RETRY_POLICY);
+    if (decision.kind === 'retry') return retryLaterAt(context, decision, deps.clock);
+    const message = `Job ${input.jobId}: the video could not be stored: ${decision.message}`;
+    throw error instanceof VideoIntegrityError
+      ? new VideoIntegrityError(message, { cause: error })
+      : new VideoTransferError(message, { cause: error });
+  }
 };

@@ -111,13 +111,19 @@ export interface PollState {
   /** Segmind's detail when status is FAILED. */
   error?: string;
   /**
+   * Why this poll did not learn the status and waits until `nextPollAt` (a RetryReason of #domain/retry-later,
+   * e.g. `rate-limited`, `upstream-unavailable`), with the error's message.
+   */
+  retryReason?: string;
+  retryDetail?: string;
+  /**
    * The last status Segmind itself reported (QUEUED, PROCESSING, …), kept across THROTTLED polls so that
    * the job record is written only when Segmind's status really changes.
    */
   lastSegmindStatus?: string;
 }
 
-/** `$.result`, written by FetchResult. */
+/** `$.result`, written by FetchResult when it got the result (else a RetryLater, see #domain/fetch-result). */
 export interface FetchedResult {
   videoUrl: string;
   fileSize?: number;

@@ -57,7 +57,11 @@ export const VIDEO_JOB_STATES = {
   isVideoReady: 'IsVideoReady',
   waitForNextPoll: 'WaitForNextPoll',
   fetchResult: 'FetchResult',
+  isResultFetched: 'IsResultFetched',
+  waitToFetchResult: 'WaitToFetchResult',
   storeVideo: 'StoreVideo',
+  isVideoStored: 'IsVideoStored',
+  waitToDownloadAgain: 'WaitToDownloadAgain',
   recordCompletion: 'RecordCompletion',
   publishSucceeded: 'PublishSucceeded',
   videoStored: 'VideoStored',
@@ -148,6 +152,16 @@ const LAMBDA_THROTTLED: RetryProps = {
 
 /** Reading the Segmind key from Secrets Manager failed (#commons/segmind-key): before any request left. */
 const SEGMIND_KEY_ERROR = 'SegmindKeyError';
+
+/** The only Step Functions retry left on the Segmind steps that only read: everything else is a RetryLater. */
+const SEGMIND_KEY_RETRY: RetryProps = {
+  errors: [SEGMIND_KEY_ERROR],
+  interval: Duration.seconds(5),
+  maxAttempts: 4,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+  jitterStrategy: JitterType.FULL,
+};
 
 const TO_RECORD_FAILURE: CatchProps = { errors: [Errors.ALL], resultPath: '$.failure' };
 
@@ -274,16 +288,23 @@ export class VideoJobWorkflow extends Construct {
      * Data shape (JSONPath; each Task writes under its own key, nothing is dropped):
      *   $            = { jobId, request }                        execution input; execution name = jobId
      *   $.segmind    = { requestId, statusUrl, responseUrl, submittedAt, firstPollAt }   ← Submit
-     *   $.poll       = { status, pollCount, nextPollAt, strikes, error? }               ← PollStatus
+     *   $.poll       = { status, pollCount, nextPollAt, strikes, error?, retryReason?, retryDetail? } ← PollStatus
      *   $.result     = { videoUrl, fileSize?, contentType?, metrics }                   ← FetchResult
+     *                | RetryLater
      *   $.video      = { bucket, key, bytes, sha256, contentType }                      ← StoreVideo
+     *                | RetryLater
+     *   RetryLater   = { retryAt, reason, attempt, detail }     (#domain/retry-later) "try again at retryAt":
+     *                  reason is rate-limited | upstream-unavailable | result-not-ready | video-transfer-failed
+     *                  | video-invalid | any reason a step adds; the Lambda fails the job at the deadline.
      *   $.failure    = { Error, Cause }            ← any Catch, or SegmindReportedFailure
      *   $.outcome    = { status, errorCode, errorMessage }       ← RecordFailure (given the whole state)
      *
-     * Submit → WaitForFirstPoll → PollStatus → IsVideoReady ─ COMPLETED → FetchResult → StoreVideo
-     *   → RecordCompletion → PublishSucceeded → VideoStored
+     * Submit → WaitForFirstPoll → PollStatus → IsVideoReady ─ COMPLETED → FetchResult → IsResultFetched
      *                          ├ FAILED → SegmindReportedFailure → RecordFailure → PublishFailed → VideoJobFailed
      *                          └ otherwise → WaitForNextPoll → PollStatus
+     * IsResultFetched ─ retryAt → WaitToFetchResult → FetchResult
+     *                 └ otherwise → StoreVideo → IsVideoStored ─ retryAt → WaitToDownloadAgain → FetchResult
+     *                                                          └ otherwise → RecordCompletion → PublishSucceeded → VideoStored
      * Every Task catches States.ALL into RecordFailure, so the job record always ends terminal.
      */
 
@@ -318,62 +339,26 @@ export class VideoJobWorkflow extends Construct {
       time: WaitTime.timestampPath('$.segmind.firstPollAt'),
     });
 
-    // A 429 on a status check is not retried here: poll-status turns it into a later nextPollAt.
-    const pollStatus = invoke('poll-status', S.pollStatus, undefined, '$.poll').addRetry({
-      errors: [
-        'SegmindUnavailableError',
-        'SegmindTimeoutError',
-        'SegmindMalformedResponseError',
-        SEGMIND_KEY_ERROR,
-      ],
-      interval: Duration.seconds(5),
-      maxAttempts: 3,
-      backoffRate: 2,
-      maxDelay: Duration.seconds(30),
-      jitterStrategy: JitterType.FULL,
-    });
+    // A 429, 5xx, timeout or unreadable answer on a status check is not an error: poll-status turns it into
+    // a later nextPollAt (the polling policy's backoff and deadline). Only the key read is retried here.
+    const pollStatus = invoke('poll-status', S.pollStatus, undefined, '$.poll').addRetry(SEGMIND_KEY_RETRY);
 
     const waitForNextPoll = new Wait(this, S.waitForNextPoll, {
       time: WaitTime.timestampPath('$.poll.nextPollAt'),
     });
 
-    const fetchResult = invoke(
-      'fetch-result',
-      S.fetchResult,
-      TaskInput.fromObject({ jobId: JsonPath.stringAt('$.jobId'), segmind: JsonPath.objectAt('$.segmind') }),
-      '$.result',
-    ).addRetry({
-      errors: [
-        'SegmindUnavailableError',
-        'SegmindTimeoutError',
-        'SegmindMalformedResponseError',
-        'SegmindRateLimitedError',
-        'ResultNotReadyError',
-        SEGMIND_KEY_ERROR,
-      ],
-      interval: Duration.seconds(5),
-      maxAttempts: 4,
-      backoffRate: 2,
-      maxDelay: Duration.seconds(60),
-      jitterStrategy: JitterType.FULL,
+    // FetchResult and StoreVideo get the whole state: their own previous answer (`$.result`, `$.video`), when
+    // it was a RetryLater, carries the attempt count, and a JSONPath to a field that is absent would fail.
+    const fetchResult = invoke('fetch-result', S.fetchResult, undefined, '$.result').addRetry(
+      SEGMIND_KEY_RETRY,
+    );
+    const waitToFetchResult = new Wait(this, S.waitToFetchResult, {
+      time: WaitTime.timestampPath('$.result.retryAt'),
     });
 
-    const storeVideo = invoke(
-      'store-video',
-      S.storeVideo,
-      TaskInput.fromObject({
-        jobId: JsonPath.stringAt('$.jobId'),
-        segmind: JsonPath.objectAt('$.segmind'),
-        result: JsonPath.objectAt('$.result'),
-        request: JsonPath.objectAt('$.request'),
-      }),
-      '$.video',
-    ).addRetry({
-      errors: ['VideoTransferError'],
-      interval: Duration.seconds(10),
-      maxAttempts: 2,
-      backoffRate: 2,
-      jitterStrategy: JitterType.FULL,
+    const storeVideo = invoke('store-video', S.storeVideo, undefined, '$.video');
+    const waitToDownloadAgain = new Wait(this, S.waitToDownloadAgain, {
+      time: WaitTime.timestampPath('$.video.retryAt'),
     });
 
     // A direct DynamoDB write: no Lambda cold start for one conditional update. The condition makes it
@@ -499,11 +484,18 @@ export class VideoJobWorkflow extends Construct {
       task.addCatch(recordFailure, TO_RECORD_FAILURE);
     }
 
+    // "Try again at T" (a RetryLater with `retryAt`) loops through a Wait; the Lambdas end the loop at the
+    // retention deadline by failing, so no count is kept here.
+    const isVideoStored = new Choice(this, S.isVideoStored)
+      .when(Condition.isPresent('$.video.retryAt'), waitToDownloadAgain.next(fetchResult))
+      .otherwise(recordCompletion.next(publishSucceeded).next(videoStored));
+    const isResultFetched = new Choice(this, S.isResultFetched)
+      .when(Condition.isPresent('$.result.retryAt'), waitToFetchResult.next(fetchResult))
+      .otherwise(storeVideo.next(isVideoStored));
+    fetchResult.next(isResultFetched);
+
     const isVideoReady = new Choice(this, S.isVideoReady)
-      .when(
-        Condition.stringEquals('$.poll.status', 'COMPLETED'),
-        fetchResult.next(storeVideo).next(recordCompletion).next(publishSucceeded).next(videoStored),
-      )
+      .when(Condition.stringEquals('$.poll.status', 'COMPLETED'), fetchResult)
       .when(Condition.stringEquals('$.poll.status', 'FAILED'), segmindReportedFailure.next(recordFailure))
       .otherwise(waitForNextPoll.next(pollStatus));
     recordFailure.next(publishFailed).next(videoJobFailed);

@@ -172,8 +172,38 @@ describe('pollJob: throttling and failures', () => {
     ['a 5xx', new SegmindUnavailableError('502 Bad Gateway', 'not-created')],
     ['a timeout', new SegmindTimeoutError('no answer', 'not-created')],
     ['an unreadable answer', new SegmindMalformedResponseError('not JSON', 'not-created')],
-    ['an expired request (404)', new SegmindNotFoundError('Request req-1 not found')],
-  ])('rethrows %s unchanged for Step Functions to handle by name', async (_what, error) => {
+  ])('turns %s into a later poll with backoff, however many come in a row', async (_what, error) => {
+    let state: PollState = {
+      status: 'PROCESSING',
+      pollCount: 2,
+      nextPollAt: SUBMITTED_AT,
+      strikes: 0,
+      lastSegmindStatus: 'PROCESSING',
+    };
+    const waits: number[] = [];
+    for (let n = 1; n <= 6; n += 1) {
+      segmind.statusScript.push(error);
+      state = await poll(state);
+      expect(state).toMatchObject({
+        status: 'UNAVAILABLE',
+        strikes: n,
+        lastSegmindStatus: 'PROCESSING',
+        retryReason: 'upstream-unavailable',
+        retryDetail: error.message,
+      });
+      waits.push(secondsUntil(state.nextPollAt));
+      clock.advance(secondsUntil(state.nextPollAt));
+    }
+    // Equal jitter at draw 0.5, capped at 30 s: three quarters of 2, 4, 8, 16, 30, 30.
+    expect(waits).toEqual([1.5, 3, 6, 12, 22.5, 22.5]);
+    segmind.statusScript.push(status('COMPLETED'));
+    expect(await poll(state)).toMatchObject({ status: 'COMPLETED', strikes: 0 });
+    // Nothing was written for the failed polls: the status never changed.
+    expect(store.writes).toEqual([]);
+  });
+
+  it('rethrows an expired request (404) unchanged: the job ends EXPIRED', async () => {
+    const error = new SegmindNotFoundError('Request req-1 not found');
     segmind.statusScript.push(error);
     await expect(poll()).rejects.toBe(error);
   });

@@ -4,11 +4,14 @@ import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { JobCancelledError, VideoIntegrityError, VideoTransferError } from '#domain/errors';
 import { expectedVideoOf } from '#domain/mp4-check';
+import { DEFAULT_RETRY_POLICY } from '#domain/retry-later';
 import {
   hasMp4Signature,
   isMp4ContentType,
+  type StoreVideoAttemptDeps,
   type StoreVideoDeps,
   storeVideo,
+  storeVideoAttempt,
   type VideoDownload,
   type VideoExpectations,
   type VideoObjectSpec,
@@ -16,6 +19,7 @@ import {
   videoKey,
 } from '#domain/store-video';
 import { corruptLikeEmulator, DEFAULT_VARIANT, realMp4 } from '#test/adapters/video-fixtures';
+import { fixedClock } from '#test/support/workflow-fakes';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -271,5 +275,90 @@ describe('storeVideo', () => {
     });
     await expect(storeVideo(input, h.deps)).rejects.toThrow('S3 is down');
     expect(body.destroyed).toBe(true);
+  });
+
+  describe('storeVideoAttempt: a broken or wrong download is fetched again until the deadline', () => {
+    const SUBMITTED = '2025-06-01T11:50:00.000Z';
+    const attemptDeps = (h: Harness, clock: ReturnType<typeof fixedClock>): StoreVideoAttemptDeps => ({
+      ...h.deps,
+      clock,
+      random: () => 0.5,
+    });
+
+    it.each([
+      [
+        'a truncated download',
+        () => new VideoTransferError('ended after 10 of 100 bytes'),
+        'video-transfer-failed',
+      ],
+      [
+        'a wrong video',
+        () => new VideoIntegrityError('lasts 8.00 s, the job asked for 6 s'),
+        'video-invalid',
+      ],
+    ])(
+      'answers "download again at T" after %s, backing off, and stores nothing',
+      async (_what, make, reason) => {
+        const clock = fixedClock('2025-06-01T12:00:00.000Z');
+        const failing = harness(() => {
+          throw make();
+        });
+        const first = await storeVideoAttempt(
+          { ...input, submittedAt: SUBMITTED },
+          attemptDeps(failing, clock),
+        );
+        expect(first).toMatchObject({ reason, attempt: 1, detail: make().message });
+        const second = await storeVideoAttempt(
+          { ...input, submittedAt: SUBMITTED, previous: first },
+          attemptDeps(failing, clock),
+        );
+        expect(second).toMatchObject({ reason, attempt: 2 });
+        const waitOf = (answer: unknown) =>
+          (Date.parse((answer as { retryAt: string }).retryAt) - clock.now().getTime()) / 1000;
+        expect(waitOf(second)).toBeGreaterThan(waitOf(first));
+        expect(failing.stored.size).toBe(0);
+      },
+    );
+
+    it('fails with the video error at the deadline, whatever the count', async () => {
+      const clock = fixedClock('2025-06-01T11:50:00.000Z');
+      clock.advance(DEFAULT_RETRY_POLICY.deadlineSeconds);
+      const h = harness(ok(Buffer.alloc(1000, 0x41)));
+      const error = await storeVideoAttempt(
+        {
+          ...input,
+          submittedAt: SUBMITTED,
+          previous: { retryAt: SUBMITTED, reason: 'video-invalid', attempt: 2 },
+        },
+        attemptDeps(h, clock),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VideoIntegrityError);
+      expect((error as Error).message).toMatch(
+        /could not be stored: gave up .* after 3 attempts; last: video-invalid/,
+      );
+      expect(h.stored.size).toBe(0);
+    });
+
+    it('passes other errors through (a cancelled job is not retried)', async () => {
+      const clock = fixedClock('2025-06-01T12:00:00.000Z');
+      const h = harness(ok(mp4(100)), {
+        jobs: {
+          markStoring: async () => {
+            throw new JobCancelledError('cancelled');
+          },
+        },
+      });
+      await expect(
+        storeVideoAttempt({ ...input, submittedAt: SUBMITTED }, attemptDeps(h, clock)),
+      ).rejects.toThrow(JobCancelledError);
+    });
+
+    it('returns the stored video when the download is good', async () => {
+      const clock = fixedClock('2025-06-01T12:00:00.000Z');
+      const h = harness(ok(mp4(500)));
+      await expect(
+        storeVideoAttempt({ ...input, submittedAt: SUBMITTED }, attemptDeps(h, clock)),
+      ).resolves.toMatchObject({ bytes: 500, key: 'videos/2025/06/01/job-42.mp4' });
+    });
   });
 });

@@ -117,10 +117,14 @@ describe('PollStatus handler', () => {
     expect(Date.parse(poll.nextPollAt)).toBeGreaterThanOrEqual(resetAt.getTime() - 1000);
   });
 
-  it('throws a 502 and an expired request under their own names', async () => {
+  it('polls again later after a 502, and throws an expired request under its own name', async () => {
     const { state } = await arrange();
     script.push({ status: 502, body: { error: 'Bad gateway' } });
-    expect((await failureOf(handler(state, context)))?.name).toBe('SegmindUnavailableError');
+    expect(await handler(state, context)).toMatchObject({
+      status: 'UNAVAILABLE',
+      retryReason: 'upstream-unavailable',
+      nextPollAt: expect.any(String),
+    });
     script.push({ status: 404, body: { error: `Request ${state.segmind.requestId} not found` } });
     expect((await failureOf(handler(state, context)))?.name).toBe('SegmindNotFoundError');
   });

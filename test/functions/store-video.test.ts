@@ -92,7 +92,7 @@ const arrange = async (route: Route, result: Partial<StoreVideoPayload['result']
   const payload: StoreVideoPayload = {
     jobId,
     request: REQUEST,
-    segmind: { requestId: `segmind-${counter}` },
+    segmind: { requestId: `segmind-${counter}`, submittedAt: new Date().toISOString() },
     result: { videoUrl: `${video.origin}${path}`, ...result },
   };
   return { jobId, path, payload };
@@ -220,9 +220,22 @@ describe('StoreVideo handler', () => {
         {},
         'VideoTransferError',
       ],
-    ])('when %s', async (_when, route, result, errorName) => {
+    ])('when %s: download again later, or fail at the deadline', async (_when, route, result, errorName) => {
       const { jobId, payload } = await arrange(route(), result);
-      await expect(handler(payload, context())).rejects.toMatchObject({ name: errorName });
+      // While Segmind still holds the result: fetch it and download again.
+      const retry = await handler(payload, context());
+      expect(retry).toMatchObject({
+        reason: errorName === 'VideoIntegrityError' ? 'video-invalid' : 'video-transfer-failed',
+        attempt: 1,
+        retryAt: expect.any(String),
+      });
+      expect(await allKeys()).toEqual(before.keys);
+      // Past the retention deadline: the job fails with the error itself.
+      const late = { ...payload, segmind: { ...payload.segmind, submittedAt: '2000-01-01T00:00:00.000Z' } };
+      await expect(handler({ ...late, video: retry }, context())).rejects.toMatchObject({
+        name: errorName,
+        message: expect.stringContaining('after 2 attempts'),
+      });
       expect(await allKeys()).toEqual(before.keys);
       expect(await s3.keys(`${todayPrefix()}${jobId}`)).toEqual([]);
     });

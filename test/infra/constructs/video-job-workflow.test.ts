@@ -109,7 +109,7 @@ describe('the VideoJob definition as a whole', () => {
     }
   });
 
-  it('costs 3 state transitions per poll and 7 fixed ones on the success path', () => {
+  it('costs 3 state transitions per poll and 9 fixed ones on the success path', () => {
     const loop: string[] = [];
     let name = stateOf(definition, S.isVideoReady).Default as string;
     while (name !== S.isVideoReady) {
@@ -118,17 +118,26 @@ describe('the VideoJob definition as a whole', () => {
     }
     expect([...loop, S.isVideoReady]).toEqual([S.waitForNextPoll, S.pollStatus, S.isVideoReady]);
 
-    const successPath = [S.submit, S.waitForFirstPoll, S.fetchResult, S.storeVideo, S.recordCompletion];
+    const successPath = [
+      S.submit,
+      S.waitForFirstPoll,
+      S.fetchResult,
+      S.isResultFetched,
+      S.storeVideo,
+      S.isVideoStored,
+      S.recordCompletion,
+    ];
     const walked: string[] = [];
     let next: string | undefined = S.submit;
     while (next !== undefined) {
       walked.push(next);
       const state = stateOf(definition, next);
-      next = state.Type === 'Choice' ? (S.fetchResult as string) : (state.Next as string | undefined);
+      if (state.Type !== 'Choice') next = state.Next as string | undefined;
+      else next = next === S.isVideoReady ? S.fetchResult : (state.Default as string);
     }
     const fixed = walked.filter((n) => n !== S.pollStatus && n !== S.isVideoReady);
     expect(fixed).toEqual([...successPath, S.publishSucceeded, S.videoStored]);
-    expect(fixed.length).toBeLessThanOrEqual(7);
+    expect(fixed.length).toBeLessThanOrEqual(9);
   });
 });
 
@@ -150,7 +159,7 @@ describe('error names', () => {
       .flatMap((state) => [...retriersOf(state), ...catchersOf(state)])
       .flatMap((rule) => rule.ErrorEquals)
       .filter((name) => !/^(States|Lambda|DynamoDB)\./.test(name));
-    expect(named.length).toBeGreaterThan(10);
+    expect(named.length).toBeGreaterThan(5);
     expect(named.filter((name) => !known.has(name))).toEqual([]);
   });
 });
@@ -218,16 +227,9 @@ describe('the polling loop', () => {
     expect(poll.Next).toBe(S.isVideoReady);
   });
 
-  it('retries transient Segmind errors of a poll, but leaves 429s to the polling policy', () => {
+  it('leaves 429s, 5xx, timeouts and unreadable answers of a poll to the polling policy, not to Retry', () => {
     const errors = retriedErrors(stateOf(definition, S.pollStatus));
-    expect(errors).toEqual(
-      expect.arrayContaining([
-        'SegmindUnavailableError',
-        'SegmindTimeoutError',
-        'SegmindMalformedResponseError',
-      ]),
-    );
-    expect(errors).not.toContain('SegmindRateLimitedError');
+    expect(errors.filter((name) => name.startsWith('Segmind'))).toEqual(['SegmindKeyError']);
     expect(errors).not.toContain('States.ALL');
   });
 
@@ -261,40 +263,53 @@ describe('the polling loop', () => {
 });
 
 describe('the success path', () => {
-  it('fetches the result with the job id and the Segmind request, into $.result', () => {
+  it('fetches the result with the whole state (its previous RetryLater included), into $.result', () => {
     const fetch = stateOf(definition, S.fetchResult);
     expect(invokedFunction(fetch)).toBe(functionLogicalId('fetch-result'));
-    expect(fetch.Parameters).toEqual({ 'jobId.$': '$.jobId', 'segmind.$': '$.segmind' });
+    expect(fetch.Parameters).toBeUndefined();
     expect(fetch.ResultPath).toBe('$.result');
-    expect(fetch.Next).toBe(S.storeVideo);
-    expect(retriedErrors(fetch)).toEqual(
-      expect.arrayContaining([
-        'SegmindUnavailableError',
-        'SegmindTimeoutError',
-        'SegmindMalformedResponseError',
-        'SegmindRateLimitedError',
-        'ResultNotReadyError',
-      ]),
-    );
+    expect(fetch.Next).toBe(S.isResultFetched);
+    // 429s, 5xx, timeouts and a result not yet there come back as a RetryLater, looped by the deadline.
+    expect(retriedErrors(fetch).filter((name) => name.startsWith('Segmind'))).toEqual(['SegmindKeyError']);
     expect(retriedErrors(fetch)).not.toContain('States.ALL');
   });
 
-  it('stores the video with enough time and retries a broken transfer once', () => {
+  it('waits until $.result.retryAt and fetches again when FetchResult says so, else stores', () => {
+    expect(stateOf(definition, S.isResultFetched)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.result.retryAt', IsPresent: true, Next: S.waitToFetchResult }],
+      Default: S.storeVideo,
+    });
+    expect(stateOf(definition, S.waitToFetchResult)).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.result.retryAt',
+      Next: S.fetchResult,
+    });
+  });
+
+  it('stores the video with the whole state (the request to check it against), with enough time', () => {
     const store = stateOf(definition, S.storeVideo);
     expect(invokedFunction(store)).toBe(functionLogicalId('store-video'));
-    expect(store.Parameters).toEqual({
-      'jobId.$': '$.jobId',
-      'segmind.$': '$.segmind',
-      'result.$': '$.result',
-      // The video is checked against the request's frame size, duration and audio.
-      'request.$': '$.request',
-    });
+    expect(store.Parameters).toBeUndefined();
     expect(store.ResultPath).toBe('$.video');
-    expect(store.Next).toBe(S.recordCompletion);
+    expect(store.Next).toBe(S.isVideoStored);
     expect(store.TimeoutSeconds).toBeGreaterThanOrEqual(600);
-    const transfer = retriersOf(store).filter((r) => r.ErrorEquals.includes('VideoTransferError'));
-    expect(transfer).toEqual([expect.objectContaining({ MaxAttempts: 2 })]);
+    // A broken or wrong download comes back as a RetryLater: a fresh result, then another download.
+    expect(retriedErrors(store)).not.toContain('VideoTransferError');
     expect(retriedErrors(store)).not.toContain('States.ALL');
+  });
+
+  it('goes back to FetchResult after waiting until $.video.retryAt, else records the completion', () => {
+    expect(stateOf(definition, S.isVideoStored)).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.video.retryAt', IsPresent: true, Next: S.waitToDownloadAgain }],
+      Default: S.recordCompletion,
+    });
+    expect(stateOf(definition, S.waitToDownloadAgain)).toEqual({
+      Type: 'Wait',
+      TimestampPath: '$.video.retryAt',
+      Next: S.fetchResult,
+    });
   });
 
   it('records completion with one conditional DynamoDB update, no Lambda', () => {
