@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Fault } from '#emulator/control';
 import type { LocalStack } from '#local/stack';
 import {
+  allKeysUnder,
   describeJob,
   emulatorOf,
   readObject,
@@ -102,17 +103,69 @@ describe('submit', () => {
   });
 });
 
-describe('the video copy', () => {
-  it('fails the job and leaves no object when every download is cut short', async () => {
+describe('retries that outlast the upstream (a deadline decides, not a count)', () => {
+  /** Emulated seconds between two real instants of the record. */
+  const emulatedSeconds = (fromIso: string | undefined, toIso: string | undefined): number =>
+    ((Date.parse(toIso ?? '') - Date.parse(fromIso ?? '')) / 1000) * stack.timeScale;
+
+  it('five 429s on the result of a COMPLETED job: each waited out until its reset, then COMPLETED', async () => {
     const control = emulatorOf(stack).control;
-    control.injectFault({ endpoint: 'download', kind: 'truncate', count: Infinity });
+    control.injectFault({ endpoint: 'result', kind: 'rate-limit', count: 5 });
 
     const { job } = await stack.runJob(SHORT_JOB);
 
-    expect(job.status, describeJob(job)).toBe('FAILED');
-    expect(job.errorCode).toBe('VideoTransferError');
-    expect(job.video).toBeUndefined();
-    expect(await videoKeysOf(stack, job.jobId)).toEqual([]);
-    expect(control.counters().byEndpoint.download).toBeGreaterThan(1);
+    expect(job.status, describeJob(job)).toBe('COMPLETED');
+    const counters = control.counters();
+    expect(counters.byEndpoint.result).toBe(6);
+    expect(counters.byStatusCode['429']).toBe(5);
+    expect(counters.jobsCreated).toBe(1);
+    // Each 429 announced the end of the current one-minute window: waiting for it puts the next try past
+    // it, so five of them take four windows at least. A backoff of seconds would be done in about one.
+    expect(emulatedSeconds(job.submittedAt, job.completedAt)).toBeGreaterThan(4 * 60);
+    const video = job.video;
+    if (!video) throw new Error(`no video on ${describeJob(job)}`);
+    expect(sha256(await readObject(stack, video.bucket, video.key))).toBe(video.sha256);
+  });
+
+  it('a burst of 5xx, resets and unreadable answers on status and result: COMPLETED', async () => {
+    const control = emulatorOf(stack).control;
+    const burst = (endpoint: 'status' | 'result'): Fault[] => [
+      { endpoint, kind: 'http-error', status: 502, body: 'html', count: 3 },
+      { endpoint, kind: 'http-error', status: 503, body: 'json', count: 2 },
+      { endpoint, kind: 'reset', count: 2 },
+      { endpoint, kind: 'non-json', count: 1 },
+    ];
+    control.injectFault([...burst('status'), ...burst('result')]);
+
+    const { job } = await stack.runJob(SHORT_JOB);
+
+    expect(job.status, describeJob(job)).toBe('COMPLETED');
+    const counters = control.counters();
+    expect(counters.byEndpoint.status).toBeGreaterThan(8);
+    expect(counters.byEndpoint.result).toBe(9);
+    expect(counters.jobsCreated).toBe(1);
+    expect(job.video?.key).toEqual(expect.any(String));
+  });
+
+  it('cut short, corrupted, cut short again, then a good download: COMPLETED with exactly one object', async () => {
+    const control = emulatorOf(stack).control;
+    control.injectFault([
+      { endpoint: 'download', kind: 'truncate' },
+      { endpoint: 'download', kind: 'corrupt' },
+      { endpoint: 'download', kind: 'truncate', bytes: 1000 },
+    ]);
+
+    const { job } = await stack.runJob(SHORT_JOB);
+
+    expect(job.status, describeJob(job)).toBe('COMPLETED');
+    const counters = control.counters();
+    expect(counters.byEndpoint.download).toBe(4);
+    // Every download again starts from a fresh result (its URL may have changed).
+    expect(counters.byEndpoint.result).toBe(4);
+    const video = job.video;
+    if (!video) throw new Error(`no video on ${describeJob(job)}`);
+    expect(await videoKeysOf(stack, job.jobId)).toEqual([video.key]);
+    expect(await allKeysUnder(stack, 'staging/')).toEqual([]);
+    expect(sha256(await readObject(stack, video.bucket, video.key))).toBe(video.sha256);
   });
 });

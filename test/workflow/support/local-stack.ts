@@ -45,3 +45,11 @@ export const eventTypesOf = (stack: LocalStack, jobId: string): string[] =>
 /** A short description of a record for assertion messages. */
 export const describeJob = (job: VideoJob): string =>
   `${job.jobId} ${job.status} ${job.errorCode ?? ''} ${job.errorMessage ?? ''}`.trim();
+
+/** Every key under a prefix of the videos bucket (e.g. the staging area a failed copy must leave empty). */
+export const allKeysUnder = async (stack: LocalStack, prefix: string): Promise<string[]> => {
+  const { Contents = [] } = await stack.s3.client.send(
+    new ListObjectsV2Command({ Bucket: stack.s3.videosBucket, Prefix: prefix }),
+  );
+  return Contents.flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
+};
