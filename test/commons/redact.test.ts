@@ -52,7 +52,9 @@ describe('redactText', () => {
     fc.assert(
       fc.property(
         fc.string(),
-        fc.webUrl({ withQueryParameters: false, withFragments: false }),
+        fc
+          .tuple(fc.constantFrom('http', 'https'), fc.domain(), fc.stringMatching(/^(\/[\w.-]{1,12}){0,3}$/))
+          .map(([scheme, host, path]) => `${scheme}://${host}${path}`),
         fc.stringMatching(/^[A-Za-z0-9%]{1,40}$/),
         fc.string(),
         (before, base, signature, after) => {
@@ -60,7 +62,7 @@ describe('redactText', () => {
           expect(leaks(redactText(text)).filter((l) => l.startsWith('X-Amz'))).toEqual([]);
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
