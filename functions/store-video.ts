@@ -4,12 +4,12 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
-import { parseAllowedHosts, type VideoUrlPolicy } from '#adapters/url-guard';
+import type { VideoUrlPolicy } from '#adapters/url-guard';
 import { createVideoSource } from '#adapters/video-download';
 import { S3VideoSink } from '#adapters/video-upload';
 import { s3Client } from '#commons/aws-clients';
 import { jobClockFromEnv } from '#commons/clock';
-import { ConfigError } from '#commons/config';
+import { ConfigError, videoUrlPolicy } from '#commons/config';
 import { ENV } from '#commons/env';
 import { type HandlerOptions, lambdaHandler, logger, metrics } from '#commons/powertools';
 import { InvalidPayloadError } from '#domain/errors';
@@ -26,18 +26,8 @@ interface StoreVideoConfig {
 const loadConfig = (env: Readonly<Record<string, string | undefined>>): Readonly<StoreVideoConfig> => {
   const bucket = env[ENV.videosBucket]?.trim();
   if (!bucket) throw new ConfigError(`Missing environment variable ${ENV.videosBucket} (the videos bucket)`);
-  let allowedHosts: ReadonlySet<string>;
-  try {
-    allowedHosts = parseAllowedHosts(env[ENV.allowedVideoHosts]);
-  } catch (cause) {
-    throw new ConfigError(
-      `${ENV.allowedVideoHosts}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      {
-        cause,
-      },
-    );
-  }
-  return Object.freeze({ bucket, urlPolicy: Object.freeze({ allowedHosts }) });
+  // SEGMIND_BASE_URL's host and LTX_ALLOWED_VIDEO_HOSTS, as Submit checked them before it paid.
+  return Object.freeze({ bucket, urlPolicy: videoUrlPolicy() });
 };
 
 const config = loadConfig(process.env);

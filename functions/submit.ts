@@ -4,7 +4,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
 import { jobClockFromEnv } from '#commons/clock';
-import { jobsConfig, submitPolicyConfig } from '#commons/config';
+import { jobsConfig, submitPolicyConfig, videoUrlPolicy } from '#commons/config';
 import { SUBMIT_OUTCOME_UNKNOWN_COST_METRIC, SUBMIT_OUTCOME_UNKNOWN_METRIC } from '#commons/metric-names';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { segmindApiKeyProvider } from '#commons/segmind-key';
@@ -18,6 +18,9 @@ import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
 jobsConfig();
 const { resubmitUnknownOutcome } = submitPolicyConfig();
 const segmindSettings = segmindConfigFromEnv();
+// StoreVideo's allow list for the video URL (Segmind's origin and LTX_ALLOWED_VIDEO_HOSTS): a setting it
+// could not parse must stop the submit here, before Segmind bills a video nobody could fetch.
+videoUrlPolicy();
 const apiKey = segmindApiKeyProvider();
 const clock = jobClockFromEnv();
 

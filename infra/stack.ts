@@ -22,6 +22,8 @@ export const CONTEXT_KEYS = {
   segmindApiKeySecretName: 'segmindApiKeySecretName',
   /** Point the functions at another Segmind endpoint (e.g. a staging emulator). */
   segmindBaseUrl: 'segmindBaseUrl',
+  /** `host:port,…` the video download may also fetch from (e.g. a proxy's file host); Segmind's own is implied. */
+  allowedVideoHosts: 'allowedVideoHosts',
   /** How API callers authenticate: `iam` (SigV4-signed requests; the default) or `api-key` (x-api-key). */
   apiAuth: 'apiAuth',
 } as const;
@@ -33,6 +35,7 @@ const isApiAuth = (value: string): value is VideoApiAuth =>
 export interface LtxVideoPipelineStackProps extends StackProps {
   readonly segmindApiKeySecretName?: string;
   readonly segmindBaseUrl?: string;
+  readonly allowedVideoHosts?: readonly string[];
   /** @default 'iam' */
   readonly apiAuth?: VideoApiAuth;
   /** Scheduled batches: concurrency and (optional) schedule. @default from the context, see BATCH_CONTEXT_KEYS */
@@ -62,6 +65,7 @@ export class LtxVideoPipelineStack extends Stack {
       videos: this.storage.videos,
       segmindApiKey: this.segmindApiKey,
       ...(props.segmindBaseUrl === undefined ? {} : { segmindBaseUrl: props.segmindBaseUrl }),
+      ...(props.allowedVideoHosts === undefined ? {} : { allowedVideoHosts: props.allowedVideoHosts }),
     });
     new CfnOutput(this, 'SegmindApiKeySecret', {
       description:
@@ -171,6 +175,7 @@ export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
 
   const segmindApiKeySecretName = optionalString(app, CONTEXT_KEYS.segmindApiKeySecretName);
   const segmindBaseUrl = optionalString(app, CONTEXT_KEYS.segmindBaseUrl);
+  const allowedVideoHosts = optionalString(app, CONTEXT_KEYS.allowedVideoHosts)?.split(',');
   const apiAuth = optionalString(app, CONTEXT_KEYS.apiAuth);
   if (apiAuth !== undefined && !isApiAuth(apiAuth)) {
     throw new Error(
@@ -181,6 +186,7 @@ export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
     description: "ltx-video-pipeline: prompts and images to videos with Segmind's LTX-2 Fast",
     ...(segmindApiKeySecretName === undefined ? {} : { segmindApiKeySecretName }),
     ...(segmindBaseUrl === undefined ? {} : { segmindBaseUrl }),
+    ...(allowedVideoHosts === undefined ? {} : { allowedVideoHosts }),
     ...(apiAuth === undefined ? {} : { apiAuth }),
   });
   Tags.of(stack).add('project', 'ltx-video-pipeline');

@@ -1,7 +1,9 @@
 // POST /videos — validate the body against the one request schema, create the job and start its
 // workflow; 202 with where to poll. An Idempotency-Key makes a repeat return the same job.
 import { createJobStore } from '#adapters/job-store';
+import { type HostResolver, systemResolver, vetUrl } from '#adapters/url-guard';
 import { createVideoWorkflow } from '#adapters/workflow-starter';
+import { imageUrlPolicy } from '#commons/config';
 import {
   type CreatedJob,
   createVideoBodySchema,
@@ -18,13 +20,29 @@ import {
   json,
   jsonBodyOf,
   parseInput,
+  RequestValidationError,
   requestPathOf,
 } from '#functions/api/http';
 
 const BODY_FIELDS = Object.keys(createVideoBodySchema.shape);
 
+// A bad LTX_ALLOWED_IMAGE_HOSTS fails the cold start, not the first request with an image.
+imageUrlPolicy();
+
+/**
+ * The schema checked the image URL's syntax and any literal address; here its host name is resolved, and
+ * every address must be public. The edge is where a caller can still be told; the fetch is guarded again
+ * (Segmind fetches from its own network on AWS; the emulator by the same rule locally).
+ */
+const checkImageHost = async (imageUrl: string | undefined, resolve: HostResolver): Promise<void> => {
+  if (imageUrl === undefined) return;
+  const vetting = await vetUrl(imageUrl, imageUrlPolicy(), resolve);
+  if (!vetting.ok)
+    throw new RequestValidationError([{ field: 'imageUrl', message: `imageUrl ${vetting.reason}` }]);
+};
+
 export const createVideoRoute =
-  (ports: StartJobPorts): ApiRoute =>
+  (ports: StartJobPorts, resolveHost: HostResolver = systemResolver): ApiRoute =>
   async (event) => {
     const rawKey = headerOf(event, IDEMPOTENCY_KEY_HEADER);
     const idempotencyKey =
@@ -40,6 +58,7 @@ export const createVideoRoute =
       keyKind: 'field',
       knownKeys: BODY_FIELDS,
     });
+    await checkImageHost(request.imageUrl, resolveHost);
 
     const { job, created } = await startJob(ports, {
       jobId:

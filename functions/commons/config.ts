@@ -2,6 +2,8 @@
 // the variables it uses. Each getter is memoised: call it at a handler's module scope to fail at start-up
 // with a message naming the missing variable, yet late enough that tests can set the environment first.
 import { ENV } from '#commons/env';
+import { hostKeyOfUrl, parseHostList, type UrlPolicy } from '#domain/url-safety';
+import { DEFAULT_SEGMIND_BASE_URL, normaliseBaseUrl } from '#segmind/config';
 
 /** A variable is missing or unusable. Thrown at start-up (module scope), so the function never runs half-configured. */
 export class ConfigError extends Error {
@@ -78,3 +80,50 @@ export const parseSubmitPolicyConfig = (env: Env): SubmitPolicyConfig => {
 };
 
 export const submitPolicyConfig = once(parseSubmitPolicyConfig);
+
+const hostList = (env: Env, name: string): ReadonlySet<string> => {
+  try {
+    return parseHostList(env[name], name);
+  } catch (cause) {
+    throw new ConfigError(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+};
+
+/**
+ * Where finished videos may be fetched from: public https hosts, plus SEGMIND_BASE_URL's own host (the
+ * emulator on any port, a proxy: Segmind's origin is trusted by configuration, it already gets the key)
+ * and LTX_ALLOWED_VIDEO_HOSTS. Submit and StoreVideo both parse it at load, so a setting the download
+ * would refuse stops the submit before anything is billed.
+ */
+export const parseVideoUrlPolicy = (env: Env): UrlPolicy => {
+  let baseUrl: string;
+  try {
+    baseUrl = normaliseBaseUrl(
+      optional(env, ENV.segmindBaseUrl) ?? DEFAULT_SEGMIND_BASE_URL,
+      ENV.segmindBaseUrl,
+    );
+  } catch (cause) {
+    throw new ConfigError(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+  return { allowedHosts: new Set([hostKeyOfUrl(baseUrl), ...hostList(env, ENV.allowedVideoHosts)]) };
+};
+
+export const videoUrlPolicy = once(parseVideoUrlPolicy);
+
+/** Which image URLs are accepted: public https ones, plus LTX_ALLOWED_IMAGE_HOSTS (the local s3rver). */
+export const parseImageUrlPolicy = (env: Env): UrlPolicy => ({
+  allowedHosts: hostList(env, ENV.allowedImageHosts),
+});
+
+let imagePolicy: { raw: string | undefined; policy: UrlPolicy } | undefined;
+
+/**
+ * The image URL policy for the request schema. Read on each use (cached while the variable is unchanged),
+ * not once: the schema is a module constant that CLIs use before the local stack sets the variable.
+ */
+export const imageUrlPolicy = (): UrlPolicy => {
+  const raw = process.env[ENV.allowedImageHosts];
+  if (imagePolicy === undefined || imagePolicy.raw !== raw)
+    imagePolicy = { raw, policy: parseImageUrlPolicy(process.env) };
+  return imagePolicy.policy;
+};

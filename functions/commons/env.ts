@@ -15,8 +15,16 @@ export const ENV = {
   segmindMaxResponseBytes: 'SEGMIND_MAX_RESPONSE_BYTES',
   /** Local stack only: how many times faster than real time the emulator's clock (and our waits) run. */
   timeScale: 'LTX_TIME_SCALE',
-  /** Local stack only: hosts store-video may fetch from although they are loopback (the emulator). */
+  /**
+   * `host:port` list store-video may fetch videos from whatever they resolve to, even over http, besides
+   * SEGMIND_BASE_URL's own host (always allowed): e.g. a proxy's file host. Unset on a plain deployment.
+   */
   allowedVideoHosts: 'LTX_ALLOWED_VIDEO_HOSTS',
+  /**
+   * `host:port` list image URLs may name whatever they resolve to, even over http. Local stack only (its
+   * s3rver, where uploaded images live); unset on AWS, where every image URL must be public https.
+   */
+  allowedImageHosts: 'LTX_ALLOWED_IMAGE_HOSTS',
   eventBusName: 'EVENT_BUS_NAME',
   /** The VideoJob state machine the entry points start executions of (execution name = job id). */
   stateMachineArn: 'STATE_MACHINE_ARN',

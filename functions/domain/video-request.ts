@@ -1,6 +1,8 @@
 // The one schema of a video request: the source of the TypeScript type, the API's request model and
 // every validation message. Defaults match Segmind's own (8 s, 2k, with audio).
 import * as z from 'zod';
+import { imageUrlPolicy } from '#commons/config';
+import { checkUrl } from '#domain/url-safety';
 
 export const DURATIONS = [6, 8, 10] as const;
 export const RESOLUTIONS = ['1080p', '2k', '4k'] as const;
@@ -41,7 +43,15 @@ export const videoRequestSchema = z
       .default(8),
     resolution: z.enum(RESOLUTIONS, { error: 'resolution must be one of 1080p, 2k, 4k' }).default('2k'),
     generateAudio: z.boolean({ error: 'generateAudio must be true or false' }).default(true),
-    imageUrl: z.url({ protocol: /^https?$/, error: 'imageUrl must be an http(s) URL' }).optional(),
+    imageUrl: z
+      .url({ protocol: /^https?$/, error: 'imageUrl must be an http(s) URL', abort: true })
+      // Syntax and literal addresses only (sync); the API also resolves the host (#adapters/url-guard).
+      .check((ctx) => {
+        const verdict = checkUrl(ctx.value, imageUrlPolicy());
+        if (!verdict.ok)
+          ctx.issues.push({ code: 'custom', message: `imageUrl ${verdict.reason}`, input: ctx.value });
+      })
+      .optional(),
   })
   .strict();
 

@@ -37,6 +37,7 @@ import {
 import { Construct, type IConstruct } from 'constructs';
 import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
 import { ENV } from '#commons/env';
+import { parseHostList } from '#domain/url-safety';
 import { handlerEntry, type VideoJobHandler } from '#infra/constructs/handlers';
 import type { SegmindApiKey } from '#infra/constructs/secrets';
 import { VIDEOS_PREFIX } from '#infra/constructs/storage';
@@ -83,6 +84,11 @@ export interface VideoJobWorkflowProps {
   readonly eventBus?: IEventBus;
   /** Overrides the Segmind endpoint the functions call (their own default is the real service). */
   readonly segmindBaseUrl?: string;
+  /**
+   * `host:port` pairs the video download may fetch from besides the Segmind origin (always allowed) and
+   * public https hosts: e.g. the file host of a proxy in front of Segmind. @default none
+   */
+  readonly allowedVideoHosts?: readonly string[];
   /** Backstop for a whole execution; the polling policy's own deadline fires long before it. @default 2 h */
   readonly timeout?: Duration;
 }
@@ -220,6 +226,15 @@ export class VideoJobWorkflow extends Construct {
     // videos/, then deletes the staged version: that and nothing else, object by object.
     const storeVideoFn = functions['store-video'];
     storeVideoFn.addEnvironment(ENV.videosBucket, videos.bucketName);
+    // The download's allow list derives from the Segmind origin plus these hosts; Submit parses the same
+    // settings at load, so a configuration the download would refuse fails before anything is billed.
+    if (props.segmindBaseUrl !== undefined)
+      storeVideoFn.addEnvironment(ENV.segmindBaseUrl, props.segmindBaseUrl);
+    if (props.allowedVideoHosts !== undefined && props.allowedVideoHosts.length > 0) {
+      const hosts = props.allowedVideoHosts.join(',');
+      parseHostList(hosts, 'VideoJobWorkflow allowedVideoHosts');
+      for (const fn of [functions.submit, storeVideoFn]) fn.addEnvironment(ENV.allowedVideoHosts, hosts);
+    }
     Grant.addToPrincipal({
       grantee: storeVideoFn,
       actions: [

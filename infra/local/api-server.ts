@@ -7,6 +7,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { HostResolver } from '#adapters/url-guard';
 import { IDEMPOTENCY_KEY_HEADER } from '#domain/api-schemas';
 import type { VideoWorkflow } from '#domain/start-job';
 import { API_ROUTES, matchRoute } from '#functions/api/routes';
@@ -34,7 +35,11 @@ export const API_KEY_HEADER = 'x-api-key';
  * once the local stack has set the handlers' environment and pointed the AWS clients at its servers: the
  * handler modules read both when they load.
  */
-export const localApiHandlers = async (ports: { workflow: VideoWorkflow }): Promise<ApiLambdas> => {
+export const localApiHandlers = async (ports: {
+  workflow: VideoWorkflow;
+  /** Resolves image URL hosts (tests map names to chosen addresses). @default the system resolver */
+  resolveHost?: HostResolver;
+}): Promise<ApiLambdas> => {
   const [create, list, get, cancel, http, jobStore] = await Promise.all([
     import('#functions/api/create-video'),
     import('#functions/api/list-videos'),
@@ -48,7 +53,9 @@ export const localApiHandlers = async (ports: { workflow: VideoWorkflow }): Prom
   return {
     // The two that start or stop executions get the local workflow through their route factories; the
     // others are the very `handler` the Lambda entry exports.
-    createVideo: http.apiHandler(create.createVideoRoute({ jobs, workflow: ports.workflow, now })),
+    createVideo: http.apiHandler(
+      create.createVideoRoute({ jobs, workflow: ports.workflow, now }, ports.resolveHost),
+    ),
     cancelVideo: http.apiHandler(cancel.cancelVideoRoute({ jobs, workflow: ports.workflow, now })),
     listVideos: list.handler,
     getVideo: get.handler,

@@ -13,6 +13,7 @@ import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
 import type { JobStore } from '#domain/job-store';
 import { isReconciledExecutionStatus } from '#domain/reconcile-execution';
+import { addressRange, hostKeyOfUrl } from '#domain/url-safety';
 import type { JobSource, VideoJob } from '#domain/video-job';
 import { type VideoRequestInput, videoRequestSchema } from '#domain/video-request';
 import type { EmulatorOptions, Endpoint, RunningEmulator } from '#emulator/control';
@@ -144,7 +145,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   }
   const segmindChoice = options.segmind ?? segmindFromEnv();
-  if (segmindChoice !== 'emulator' && timeScale !== 1) {
+  // An emulator started on its own (`npm run emulator -- --time-scale F`) is on loopback: the rule is about
+  // the real Segmind, which runs at its own pace.
+  if (segmindChoice !== 'emulator' && timeScale !== 1 && !isLoopbackOrigin(segmindChoice.baseUrl)) {
     throw new Error('A time scale other than 1 needs the emulator: the real Segmind runs at its own pace');
   }
 
@@ -165,6 +168,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       buckets: [...workflow.buckets, UPLOADS_BUCKET],
     });
     cleanups.push(() => servers.stop());
+    const s3Host = hostKeyOfUrl(servers.s3.endpoint);
 
     let emulator: RunningEmulator | undefined;
     let segmind: { baseUrl: string; apiKey: string };
@@ -174,6 +178,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         port: 0,
         timeScale,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
+        // Like Segmind, it downloads the first-frame image: here only from the local s3rver, by name.
+        allowedImageHosts: [s3Host],
         ...options.emulatorOptions,
       });
       const running = emulator;
@@ -186,10 +192,8 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     }
 
     // The handlers' configuration, set before the first handler module loads: the template's own
-    // environment (resolved to local names), then what differs locally.
-    const loopbackHosts = [emulator?.url, servers.s3.endpoint].flatMap((url) =>
-      url ? [new URL(url).host] : [],
-    );
+    // environment (resolved to local names), then what differs locally. The video download trusts
+    // SEGMIND_BASE_URL's host by itself; image URLs may name the local s3rver, and no other local server.
     setEnvironment({
       AWS_REGION: process.env.AWS_REGION ?? LOCAL_REGION,
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -201,7 +205,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       [ENV.segmindBaseUrl]: segmind.baseUrl,
       [ENV.segmindApiKey]: segmind.apiKey,
       [ENV.timeScale]: String(timeScale),
-      ...(emulator ? { [ENV.allowedVideoHosts]: loopbackHosts.join(',') } : {}),
+      [ENV.allowedImageHosts]: s3Host,
     });
     delete process.env[ENV.segmindApiKeySecret];
     configureAwsClients({
@@ -322,6 +326,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 };
 
 /** The real Segmind when SEGMIND_API_KEY is set, else the emulator. */
+const isLoopbackOrigin = (url: string): boolean => {
+  const { hostname } = new URL(url);
+  return hostname === 'localhost' || addressRange(hostname.replace(/^\[(.*)\]$/, '$1')) === 'loopback';
+};
+
 const segmindFromEnv = (): NonNullable<LocalStackOptions['segmind']> => {
   const apiKey = process.env[ENV.segmindApiKey]?.trim();
   if (!apiKey) return 'emulator';

@@ -67,6 +67,29 @@ describe('openVideoDownload', () => {
     expect(server.requests).toEqual([{ path: '/named.mp4', host: `video.test:${server.port}` }]);
   });
 
+  it('asks DNS once per hop and connects to that answer: a name that turns to loopback later never reaches it (DNS rebinding)', async () => {
+    let asked = 0;
+    // Public when the guard checks it, loopback for anyone who asks again (a rebinding attacker's DNS).
+    const rebinding: HostResolver = async () => {
+      asked += 1;
+      return [{ address: asked === 1 ? '93.184.216.34' : '127.0.0.1', family: 4 }];
+    };
+    server.route('/rebind', redirect(`https://rebind.attacker.example:${server.port}/x.mp4`));
+    await expect(
+      openVideoDownload(`${server.origin}/rebind`, { policy, resolve: rebinding, connectTimeoutMs: 300 }),
+    ).rejects.toThrow(VideoTransferError);
+    expect(asked).toBe(1);
+    expect(server.requests.map((r) => r.path)).toEqual(['/rebind']);
+  });
+
+  it('refuses a name that resolves to a private address when it is checked', async () => {
+    const inside: HostResolver = async () => [{ address: '10.0.0.7', family: 4 }];
+    server.route('/named-inside', redirect('https://files.attacker.example/x.mp4'));
+    await expect(
+      openVideoDownload(`${server.origin}/named-inside`, { policy, resolve: inside }),
+    ).rejects.toThrow(/resolves to a private address, 10\.0\.0\.7/);
+  });
+
   it('follows up to three redirects, relative or absolute, re-checking each hop', async () => {
     const body = mp4Like(5000);
     server.route('/r1', redirect('/r2', 301));

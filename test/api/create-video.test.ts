@@ -18,6 +18,12 @@ import {
 } from '#test/api/support/api-events';
 import { fakeJobsTable } from '#test/api/support/fake-jobs-table';
 
+// The image host check resolves names: the tests' public example host resolves to a public address.
+vi.mock('node:dns/promises', async (original) => ({
+  ...(await original<typeof import('node:dns/promises')>()),
+  lookup: async () => [{ address: '93.184.216.34', family: 4 }],
+}));
+
 const table = fakeJobsTable();
 const sfn = mockClient(SFNClient);
 let handler: ApiHandler;

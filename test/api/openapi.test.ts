@@ -109,10 +109,16 @@ const validBodies = (): { rule: string; body: Schema }[] => {
     }
     if (schema.type === 'boolean') cases.push({ rule: `${name} = false`, body: { ...base, [name]: false } });
     if (schema.format === 'uri')
-      cases.push({ rule: `${name} = http URL`, body: { ...base, [name]: 'http://example.com/x.png' } });
+      cases.push({ rule: `${name} = https URL`, body: { ...base, [name]: 'https://example.com/x.png' } });
   }
   return cases;
 };
+
+// The handler resolves image hosts; the document's example host resolves to a public address here.
+vi.mock('node:dns/promises', async (original) => ({
+  ...(await original<typeof import('node:dns/promises')>()),
+  lookup: async () => [{ address: '93.184.216.34', family: 4 }],
+}));
 
 const table = fakeJobsTable();
 const sfn = mockClient(SFNClient);

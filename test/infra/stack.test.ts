@@ -274,6 +274,35 @@ describe('the Segmind API key secret', () => {
   });
 });
 
+describe('where the video download may fetch from', () => {
+  it('is configured alike on Submit (checked before the POST) and StoreVideo (used by the download)', () => {
+    const proxied = synthApp(root, {
+      context: {
+        segmindBaseUrl: 'http://segmind-proxy.internal.example:8080',
+        allowedVideoHosts: 'files.proxy.example:443',
+      },
+    });
+    const environmentOf = (name: VideoJobHandler) =>
+      proxied.json.Resources?.[
+        proxied.stack.getLogicalId(proxied.stack.workflow.functions[name].node.defaultChild as CfnElement)
+      ]?.Properties?.Environment;
+    for (const name of ['submit', 'store-video'] as const) {
+      expect(environmentOf(name), name).toMatchObject({
+        Variables: {
+          [ENV.segmindBaseUrl]: 'http://segmind-proxy.internal.example:8080',
+          [ENV.allowedVideoHosts]: 'files.proxy.example:443',
+        },
+      });
+    }
+  });
+
+  it('refuses at synth an extra host that names no port', () => {
+    expect(() => synthApp(root, { context: { allowedVideoHosts: 'files.proxy.example' } })).toThrow(
+      /allowedVideoHosts: "files.proxy.example" is not a host:port pair/,
+    );
+  });
+});
+
 describe('the state machine role', () => {
   it('may invoke exactly the five functions, update the jobs table and put events on the bus', () => {
     const roleId = getAttTarget(

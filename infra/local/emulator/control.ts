@@ -1,5 +1,6 @@
 // The emulator's control surface, for tests and benchmarks. Segmind has nothing like it: it lives under
 // CONTROL_PREFIX over HTTP, and on the object returned by startEmulator() in process.
+import type { HostResolver } from '#adapters/url-guard';
 
 export const CONTROL_PREFIX = '/__emulator';
 
@@ -226,6 +227,13 @@ export interface EmulatorOptions {
   costPerJob?: number;
   /** Added: the random fault mode from the start (and after every reset()). */
   randomFaults?: RandomFaults;
+  /**
+   * `host:port` pairs it downloads first-frame images from, as Segmind would (the local stack passes its
+   * s3rver). Any other image URL is checked by the URL rule, never fetched. @default none
+   */
+  allowedImageHosts?: readonly string[];
+  /** Resolves host names for those downloads; tests inject one. @default the system resolver */
+  resolveImageHost?: HostResolver;
 }
 
 export interface RunningEmulator {

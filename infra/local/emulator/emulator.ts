@@ -17,7 +17,7 @@ import { configPatchSchema, parseFailureRule, parseFaults, parseOrThrow } from '
 import { CounterBook } from '#emulator/counters';
 import { decideFailure } from '#emulator/failure-rules';
 import { FaultBook } from '#emulator/faults';
-import { checkImage } from '#emulator/image-check';
+import { checkImage, type ImageFetchPolicy } from '#emulator/image-check';
 import { type Job, JobStore, jobState } from '#emulator/jobs';
 import { DEFAULT_LATENCY_MODEL, drawLatency } from '#emulator/latency-model';
 import { CreditLedger } from '#emulator/ledger';
@@ -45,6 +45,8 @@ export interface EmulatorCoreOptions {
   config: EmulatorConfig;
   videos: VideoLibrary;
   randomFaults?: RandomFaults | undefined;
+  /** Which first-frame image URLs it downloads (see image-check). @default none: no URL is fetched */
+  imagePolicy?: ImageFetchPolicy;
 }
 
 const copyLatency = (model: LatencyModel): LatencyModel => structuredClone(model);
@@ -100,8 +102,10 @@ export class EmulatorCore implements EmulatorControl {
   private failureRandom: Random;
   private readonly timers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private readonly seed: number;
+  private readonly imagePolicy: ImageFetchPolicy;
 
   constructor(options: EmulatorCoreOptions) {
+    this.imagePolicy = options.imagePolicy ?? { allowedHosts: new Set() };
     this.apiKeys = new Set(options.apiKeys);
     this.initial = structuredClone(options.config);
     this.current = structuredClone(options.config);
@@ -158,7 +162,7 @@ export class EmulatorCore implements EmulatorControl {
       }
     }
     if (request.image !== null) {
-      checkImage(request.image).then((error) => {
+      checkImage(request.image, this.imagePolicy).then((error) => {
         job.imageFetch =
           error === undefined
             ? { state: 'done', at: this.clock.now(), value: true }

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { parseHostList } from '#domain/url-safety';
 import type { EmulatorControl, EmulatorOptions, RunningEmulator } from '#emulator/control';
 import { buildConfig, EmulatorCore } from '#emulator/emulator';
 import { generateApiKey, randomSeed } from '#emulator/random';
@@ -32,6 +33,10 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Runn
     latency: options.latency,
   });
   const videos = new VideoLibrary({ cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR });
+  const imagePolicy = {
+    allowedHosts: parseHostList((options.allowedImageHosts ?? []).join(','), 'allowedImageHosts'),
+    ...(options.resolveImageHost ? { resolve: options.resolveImageHost } : {}),
+  };
   const core = new EmulatorCore({
     apiKeys,
     seed: options.seed ?? randomSeed(),
@@ -39,6 +44,7 @@ export const startEmulator = async (options: EmulatorOptions = {}): Promise<Runn
     config,
     videos,
     randomFaults: options.randomFaults,
+    imagePolicy,
   });
   const server = createEmulatorServer(core);
   server.listen(options.port ?? 0, '127.0.0.1');
