@@ -1,6 +1,7 @@
 // The seeded random fault mode and the per-request counters a soak checks delivery against: what was
 // created, answered, billed, served and downloaded whole, with the sha256 of what was served.
 import { createHash } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCli } from '#emulator/cli';
 import { CONTROL_PREFIX, DEFAULT_RANDOM_FAULT_KINDS } from '#emulator/index';
@@ -190,6 +191,33 @@ describe('per request id: billed, result served, downloaded whole', () => {
       sha256: sha256(bytes),
     });
     expect(emulator.control.counters()).toMatchObject({ billed: 1, resultsServed: 1, fullDownloads: 1 });
+  });
+
+  it('counts every whole download, also from clients that close the moment they have the last byte', async () => {
+    const job = await completedJob('many readers');
+    // agent:false and destroy on end, as the pipeline's downloader does: the close can beat the server's
+    // own end-of-file, so counting on 'finish' alone missed about 1 % of these.
+    const readWhole = () =>
+      new Promise<number>((resolve, reject) => {
+        httpGet(job.output, { agent: false }, (res) => {
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+          });
+          res.on('end', () => {
+            res.destroy();
+            resolve(bytes);
+          });
+          res.on('error', reject);
+        }).on('error', reject);
+      });
+    const sizes = await Promise.all(Array.from({ length: 100 }, readWhole));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(record(job.request_id)).toMatchObject({
+      downloads: 100,
+      fullDownloads: 100,
+      bytesDownloaded: sizes.reduce((sum, n) => sum + n, 0),
+    });
   });
 
   it('does not count a truncated or corrupted download, nor a result answered with a fault', async () => {

@@ -111,12 +111,25 @@ const createdRequestId = (reply: Reply): string | undefined => {
   return typeof id === 'string' ? id : undefined;
 };
 
-/** Calls `sent` once the whole answer was handed to the socket ('finish'); never for a reset or a client gone. */
+/**
+ * Calls `sent` once the whole answer was handed to the socket: on 'finish', or on 'close' after end() was
+ * called (a client that closes the moment it has every byte can beat the last write's callback, and then
+ * 'finish' never comes). Never for a reset or a client gone before the end.
+ */
 const whenSent = (res: ServerResponse, sent: () => void): void => {
-  res.once('finish', sent);
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    sent();
+  };
+  res.once('finish', once);
+  res.once('close', () => {
+    if (res.writableEnded) once();
+  });
 };
 
-/** Tallies what reached the client whole: the submit's answer, a COMPLETED result, the output file. */
+/** Tallies what reached the client whole: the submit's answer, a COMPLETED result. */
 const trackDelivery = (
   core: EmulatorCore,
   res: ServerResponse,
@@ -140,15 +153,22 @@ const trackDelivery = (
       if (intact) core.ledger.tally(requestId).resultsServed += 1;
     });
   }
-  if (context.endpoint === 'download' && reply.kind === 'file' && res.req.method === 'GET') {
-    const file = reply.file;
-    core.ledger.downloadStarted(requestId, file.path);
-    whenSent(res, () => {
-      if (fault?.kind !== 'truncate' && fault?.kind !== 'corrupt') {
-        void core.ledger.downloadFinished(requestId, file);
-      }
-    });
-  }
+};
+
+/** The transport's events for one download: a whole, intact file counts for its request id. */
+const downloadEvents = (
+  core: EmulatorCore,
+  events: TransportEvents,
+  reply: Reply,
+  context: FaultContext,
+  method: string,
+): TransportEvents => {
+  const requestId = context.requestId;
+  if (context.endpoint !== 'download' || reply.kind !== 'file' || method !== 'GET' || requestId === undefined)
+    return events;
+  const file = reply.file;
+  core.ledger.downloadStarted(requestId, file.path);
+  return { ...events, onFileWritten: () => void core.ledger.downloadFinished(requestId, file) };
 };
 
 /** Faults answered by the "gateway" before the request reaches Segmind's backend: nothing is created. */
@@ -262,7 +282,7 @@ export const createEmulatorServer = (core: EmulatorCore): Server => {
     if (fault?.kind === 'error-after-accept') reply = errorReply(fault.status, fault.body);
     if (attempt !== undefined) attempt.httpStatus = reply.status;
     trackDelivery(core, res, reply, fault, context, attempt);
-    await deliver(req, res, reply, fault, events);
+    await deliver(req, res, reply, fault, downloadEvents(core, events, reply, context, method));
   };
 
   return createServer((req, res) => {

@@ -12,6 +12,12 @@ export interface TransportEvents {
   onReset(): void;
   /** A cancellable delay (cancelled when the emulator stops). */
   sleep(ms: number): Promise<void>;
+  /**
+   * Every byte of an output file was handed to the response, intact (not for a truncated or corrupted
+   * body). Counted as the bytes pass, not on 'finish': a client that closes the moment it has them all can
+   * beat both the last write's callback and the file stream's own end.
+   */
+  onFileWritten?(): void;
 }
 
 /** Destroys the connection with a TCP reset where Node supports it: the client sees ECONNRESET. */
@@ -117,6 +123,14 @@ export const deliver = async (
       return;
     }
     const source = createReadStream(reply.file.path, truncateTo === undefined ? {} : { end: truncateTo - 1 });
+    if (!corrupt && truncateTo === undefined && events.onFileWritten !== undefined) {
+      const written = events.onFileWritten;
+      let bytes = 0;
+      source.on('data', (chunk) => {
+        bytes += chunk.length;
+        if (bytes === size) written();
+      });
+    }
     const stream = corrupt ? source.pipe(corruptingStream()) : source;
     stream.on('error', () => res.destroy());
     if (truncateTo === undefined) {
