@@ -74,7 +74,8 @@ export interface SoakVerdict {
 
 export const VIDEO_PREFIX = 'videos/';
 export const STAGING_PREFIX = 'staging/';
-export const COMPLETION_EVENTS = ['Video Generation Succeeded', 'Video Generation Failed'] as const;
+/** The workflow's outcome events share this prefix (Succeeded, Failed, and any other ending it publishes). */
+export const COMPLETION_EVENT_PREFIX = 'Video Generation ';
 const SHOWN = 3;
 
 const isUnknownOutcome = (job: VideoJob): boolean =>
@@ -242,7 +243,7 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
 
   // 7. Exactly one completion event per terminal job.
   const completionEvents = countBy(
-    evidence.events.filter((e) => (COMPLETION_EVENTS as readonly string[]).includes(e.detailType)),
+    evidence.events.filter((e) => e.detailType.startsWith(COMPLETION_EVENT_PREFIX)),
     (e) => e.jobId ?? '(none)',
   );
   const eventOffenders = started.flatMap((job) => {

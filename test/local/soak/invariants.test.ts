@@ -245,6 +245,13 @@ describe('judgeSoak', () => {
     expect(failedNames(counted)).toEqual(['unknown submit outcomes reported as Segmind created them']);
   });
 
+  it('takes any outcome event of the workflow as the completion, and ignores other events', () => {
+    const evidence = cleanRun();
+    evidence.events[2] = { detailType: 'Video Generation Cancelled', jobId: 'gone' };
+    evidence.events.push({ detailType: 'Object Created', jobId: 'done' });
+    expect(failedNames(evidence)).toEqual([]);
+  });
+
   it('fails a terminal job with no completion event, or two', () => {
     const none = cleanRun();
     none.events = none.events.filter((e) => e.jobId !== 'gone');
