@@ -15,10 +15,11 @@ import { type StartJobPorts, startJob } from '#domain/start-job';
 import {
   type ApiRoute,
   apiHandler,
-  callerIdOf,
+  callerOf,
   headerOf,
   json,
   jsonBodyOf,
+  ownerOf,
   parseInput,
   RequestValidationError,
   requestPathOf,
@@ -60,12 +61,12 @@ export const createVideoRoute =
     });
     await checkImageHost(request.imageUrl, resolveHost);
 
+    // The caller owns the job, and its Idempotency-Keys are its own: the same key from two callers makes two jobs.
+    const owner = ownerOf(callerOf(event));
     const { job, created } = await startJob(ports, {
-      jobId:
-        idempotencyKey === undefined
-          ? newJobId()
-          : jobIdFromIdempotencyKey(callerIdOf(event), idempotencyKey),
+      jobId: idempotencyKey === undefined ? newJobId() : jobIdFromIdempotencyKey(owner, idempotencyKey),
       source: 'api',
+      owner,
       request,
       rejectDifferentRequest: idempotencyKey !== undefined,
     });

@@ -1,10 +1,10 @@
-// GET /videos/{jobId} — the job record as callers see it, with a short-lived download link once COMPLETED.
+// GET /videos/{jobId} — the caller's job as callers see it, with a short-lived download link once COMPLETED.
 import { createJobStore } from '#adapters/job-store';
 import { createVideoLinks, type VideoLinks } from '#adapters/video-links';
 import { type JobView, jobIdSchema, toJobView } from '#domain/api-schemas';
-import { JobNotFoundError } from '#domain/cancel-job';
+import { ownedJob } from '#domain/job-owner';
 import type { JobStore } from '#domain/job-store';
-import { type ApiRoute, apiHandler, json, parseInput, requestPathOf } from '#functions/api/http';
+import { type ApiRoute, apiHandler, callerOf, json, parseInput, requestPathOf } from '#functions/api/http';
 
 export interface GetVideoPorts {
   jobs: Pick<JobStore, 'get'>;
@@ -19,8 +19,8 @@ export const getVideoRoute =
       keyKind: 'path parameter',
       knownKeys: [],
     });
-    const job = await ports.jobs.get(jobId);
-    if (job === undefined) throw new JobNotFoundError(jobId);
+    // Another caller's job is answered exactly as a missing one.
+    const job = await ownedJob(ports.jobs, jobId, callerOf(event));
 
     const links: JobView['links'] = { self: requestPathOf(event) };
     if (job.status === 'COMPLETED' && job.video !== undefined) {

@@ -9,6 +9,7 @@ import { ENV } from '#commons/env';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { type ErrorBody, type FieldError, type FieldErrorContext, fieldErrorsOf } from '#domain/api-schemas';
 import { JobAlreadyEndedError, JobBeingStoredError, JobNotFoundError } from '#domain/cancel-job';
+import type { Caller } from '#domain/job-owner';
 import { InvalidCursorError } from '#domain/list-jobs';
 import { IdempotencyKeyReusedError } from '#domain/start-job';
 
@@ -39,16 +40,31 @@ export const headerOf = (event: ApiEvent, name: string): string | undefined => {
 export const requestIdOf = (event: ApiEvent | undefined, context: Context | undefined): string =>
   event?.requestContext?.requestId ?? context?.awsRequestId ?? 'unknown';
 
+/** An assumed role's sessions are one caller: the session name (often random per session) is dropped. */
+const principalOf = (userArn: string): string =>
+  /^(arn:[^:]+:sts::\d+:assumed-role\/[^/]+)\/.+$/.exec(userArn)?.[1] ?? userArn;
+
+/** Owns the jobs created by requests without an identity where identities are required: none, by design. */
+const ANONYMOUS = 'anonymous';
+/** Owns what the local user creates through a local API that asks for no credentials. */
+export const LOCAL_USER_OWNER = 'local';
+
 /**
- * Who is calling, for scoping Idempotency-Keys: the IAM principal when the API uses IAM auth, the API key
- * otherwise. Locally there are no credentials and every caller is `anonymous`.
+ * Who is calling, from what API Gateway authenticated: the IAM principal (IAM auth; a role, not one of its
+ * sessions) or the API key's id (API-key auth) — never the key itself. A request without an identity is the
+ * local user only where the API asks for no credentials (API_AUTH=none, the local API without keys).
  */
-export const callerIdOf = (event: ApiEvent): string => {
+export const callerOf = (event: ApiEvent): Caller => {
   const identity = event.requestContext?.identity;
-  if (identity?.userArn) return `iam:${identity.userArn}`;
-  if (identity?.apiKeyId) return `api-key:${identity.apiKeyId}`;
-  return 'anonymous';
+  if (identity?.userArn) return { kind: 'owner', owner: `iam:${principalOf(identity.userArn)}` };
+  if (identity?.apiKeyId) return { kind: 'owner', owner: `api-key:${identity.apiKeyId}` };
+  if (process.env[ENV.apiAuth] === 'none') return { kind: 'local-user' };
+  return { kind: 'owner', owner: ANONYMOUS };
 };
+
+/** The owner a job created by this request gets, which also scopes its Idempotency-Keys. */
+export const ownerOf = (caller: Caller): string =>
+  caller.kind === 'owner' ? caller.owner : LOCAL_USER_OWNER;
 
 /**
  * The path the client called, stage and custom-domain base path included, so links built on it resolve

@@ -30,6 +30,13 @@ export const ENV = {
   stateMachineArn: 'STATE_MACHINE_ARN',
   /** API: how long a presigned download URL of a finished video stays valid, in seconds. */
   videoLinkTtlSeconds: 'VIDEO_LINK_TTL_SECONDS',
+  /**
+   * API: how callers authenticate — `iam`, `api-key`, or `none` (the local API without keys). With `none`, a
+   * request that carries no identity is the one local user's and sees every job; otherwise it owns nothing.
+   */
+  apiAuth: 'API_AUTH',
+  /** Local API: comma-separated API keys callers must send as x-api-key (`npm run dev -- --api-key`). */
+  localApiKeys: 'LTX_API_KEYS',
   /** API: comma-separated origins allowed to call the API from a browser (`*` for any); unset = no CORS. */
   corsAllowOrigins: 'CORS_ALLOW_ORIGINS',
   /** Uploads: the key prefix images are dropped under (`uploads/`). */

@@ -24,9 +24,28 @@ export interface JobPage {
   lastKey?: JobPageKey;
 }
 
-/** Reads the `byStatus` index, newest first. */
+/** Where a query over one owner's jobs resumes: the index key of the last item read. */
+export interface OwnerPageKey {
+  jobId: string;
+  owner: string;
+  createdAt: string;
+}
+
+export interface OwnerPage {
+  /** The owner's jobs among the items read (all of them without a status filter). */
+  jobs: VideoJob[];
+  /** Absent when the owner has no more jobs. */
+  lastKey?: OwnerPageKey;
+}
+
+/** Reads the `byStatus` and `byOwner` indexes, newest first. */
 export interface JobQuery {
   listByStatus(status: JobStatus, options: { limit: number; startKey?: JobPageKey }): Promise<JobPage>;
+  /** Reads up to `limit` of the owner's jobs, keeping those of `status` when given. */
+  listByOwner(
+    owner: string,
+    options: { limit: number; status?: JobStatus; startKey?: OwnerPageKey },
+  ): Promise<OwnerPage>;
 }
 
 export interface ListJobsOptions {
@@ -89,7 +108,7 @@ const decodeCursor = (cursor: string, filter: JobStatus | '*'): Positions => {
   return result.data.p;
 };
 
-const checkedLimit = (limit: number | undefined): number => {
+export const checkedLimit = (limit: number | undefined): number => {
   const value = limit ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE) {
     throw new RangeError(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${String(limit)}`);
@@ -106,10 +125,13 @@ interface Stream {
   from: { jobId: string; createdAt: string } | null;
 }
 
-const newestFirst = (a: VideoJob, b: VideoJob): number =>
+export const newestFirst = (a: VideoJob, b: VideoJob): number =>
   a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0;
 
-export const listJobs = async (query: JobQuery, options: ListJobsOptions = {}): Promise<ListJobsResult> => {
+export const listJobs = async (
+  query: Pick<JobQuery, 'listByStatus'>,
+  options: ListJobsOptions = {},
+): Promise<ListJobsResult> => {
   const limit = checkedLimit(options.limit);
   const filter = options.status ?? '*';
   const start: Positions =

@@ -25,6 +25,8 @@ export interface StartJobCommand {
   source: JobSource;
   /** Already validated against videoRequestSchema (defaults applied). */
   request: VideoRequest;
+  /** Who the job belongs to (#domain/job-owner). */
+  owner?: string;
   batchId?: string;
   /**
    * When the id came from a caller's Idempotency-Key: an existing job with a different request is a
@@ -79,6 +81,7 @@ export const startJob = async (ports: StartJobPorts, command: StartJobCommand): 
     requestHash,
     createdAt: at,
     updatedAt: at,
+    ...(command.owner === undefined ? {} : { owner: command.owner }),
     ...(command.batchId === undefined ? {} : { batchId: command.batchId }),
   };
 

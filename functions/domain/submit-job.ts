@@ -12,6 +12,7 @@ import {
   WorkflowError,
 } from '#domain/errors';
 import type { JobShape } from '#domain/expected-duration';
+import { batchOwner, CLI_OWNER } from '#domain/job-owner';
 import type { JobStore, RecordedError } from '#domain/job-store';
 import { DEFAULT_POLLING_POLICY, nextPoll, type PollingPolicy } from '#domain/polling-policy';
 import { possibleCostUsd } from '#domain/segmind-price';
@@ -157,7 +158,9 @@ const newRecord = (input: SubmitJobInput, request: VideoRequest, at: Date): Vide
   request,
   createdAt: at.toISOString(),
   updatedAt: at.toISOString(),
-  ...(input.batchId === undefined ? {} : { batchId: input.batchId }),
+  ...(input.batchId === undefined
+    ? { owner: CLI_OWNER }
+    : { owner: batchOwner(input.batchId), batchId: input.batchId }),
 });
 
 /** The submit plus the time of the first poll, near when Segmind is expected to be done. */

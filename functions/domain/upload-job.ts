@@ -11,6 +11,7 @@
 import * as z from 'zod';
 import { fieldErrorsOf } from '#domain/api-schemas';
 import { jobIdFromS3Object } from '#domain/job-id';
+import { uploadOwner } from '#domain/job-owner';
 import type { JobStore } from '#domain/job-store';
 import { startJob, type VideoWorkflow, WorkflowStartError } from '#domain/start-job';
 import type { JobStatus, VideoJob } from '#domain/video-job';
@@ -318,12 +319,17 @@ interface Evaluation {
 }
 
 /** Records the rejection as the job's FAILED record, once: a repeat finds the record and writes nothing. */
-const reject = async (ports: UploadJobPorts, jobId: string, rejection: Rejection): Promise<UploadOutcome> => {
+const reject = async (
+  ports: UploadJobPorts,
+  { jobId, bucket }: { jobId: string; bucket: string },
+  rejection: Rejection,
+): Promise<UploadOutcome> => {
   const at = ports.now().toISOString();
   const record: VideoJob = {
     jobId,
     status: 'FAILED',
     source: 'upload',
+    owner: uploadOwner(bucket),
     // There is no valid request to keep: the defaults with an empty prompt, never sent anywhere.
     request: { prompt: '', duration: 8, resolution: '2k', generateAudio: true },
     createdAt: at,
@@ -349,7 +355,12 @@ const start = async (
   request: VideoRequest,
 ): Promise<UploadOutcome> => {
   try {
-    const { job, created } = await startJob(ports, { jobId: evaluation.jobId, source: 'upload', request });
+    const { job, created } = await startJob(ports, {
+      jobId: evaluation.jobId,
+      source: 'upload',
+      owner: uploadOwner(evaluation.image.bucket),
+      request,
+    });
     return created
       ? { action: 'started', jobId: job.jobId, image: evaluation.image }
       : { action: 'existing', jobId: job.jobId, status: job.status };
@@ -379,7 +390,7 @@ const evaluateImage = async (
   if (!isImageKey(image.key)) {
     return reject(
       ports,
-      jobId,
+      { jobId, bucket: image.bucket },
       new Rejection(
         UPLOAD_REJECTIONS.unsupportedType,
         `${where} is not a supported image: use .${IMAGE_EXTENSIONS.join(', .')}`,
@@ -387,12 +398,16 @@ const evaluateImage = async (
     );
   }
   if (head.size === 0) {
-    return reject(ports, jobId, new Rejection(UPLOAD_REJECTIONS.empty, `${where} is empty (0 bytes)`));
+    return reject(
+      ports,
+      { jobId, bucket: image.bucket },
+      new Rejection(UPLOAD_REJECTIONS.empty, `${where} is empty (0 bytes)`),
+    );
   }
   if (head.size > policy.maxImageBytes) {
     return reject(
       ports,
-      jobId,
+      { jobId, bucket: image.bucket },
       new Rejection(
         UPLOAD_REJECTIONS.tooLarge,
         `${where} is ${formatBytes(head.size)}; images may be at most ${formatBytes(policy.maxImageBytes)}`,
@@ -412,7 +427,7 @@ const evaluateImage = async (
             `Sidecar ${sidecarUrl} is ${formatBytes(sidecar.bytes)}; a sidecar may be at most ${formatBytes(MAX_SIDECAR_BYTES)}`,
           )
         : requestFromMetadata(head.metadata, where, sidecarUrl);
-  if (fields instanceof Rejection) return reject(ports, jobId, fields);
+  if (fields instanceof Rejection) return reject(ports, { jobId, bucket: image.bucket }, fields);
 
   // Pinned to the version that raised the event: a later overwrite cannot change what Segmind sees.
   const imageUrl = await ports.objects.presignGet(

@@ -51,6 +51,11 @@ export interface VideoJob {
   request: VideoRequest;
   createdAt: string;
   updatedAt: string;
+  /**
+   * Who the job belongs to (#domain/job-owner): `iam:<principal>` or `api-key:<key id>` for the API caller
+   * that created it, `s3:<bucket>` for an upload, `batch:<batchId>` for a batch line. Never changes.
+   */
+  owner?: string;
   batchId?: string;
   submitState?: SubmitState;
   submitAttempts?: number;

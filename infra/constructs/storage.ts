@@ -17,6 +17,8 @@ export const JOB_INDEXES = {
   byStatus: 'byStatus',
   /** The jobs of one batch: pk `batchId`, sk `createdAt`. */
   byBatch: 'byBatch',
+  /** One caller's jobs, newest first: pk `owner`, sk `createdAt` (what GET /videos lists). */
+  byOwner: 'byOwner',
 } as const;
 
 export class Storage extends Construct {
@@ -67,6 +69,12 @@ export class Storage extends Construct {
     this.jobs.addGlobalSecondaryIndex({
       indexName: JOB_INDEXES.byStatus,
       partitionKey: { name: 'status', type: AttributeType.STRING },
+      sortKey: { name: 'createdAt', type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    this.jobs.addGlobalSecondaryIndex({
+      indexName: JOB_INDEXES.byOwner,
+      partitionKey: { name: 'owner', type: AttributeType.STRING },
       sortKey: { name: 'createdAt', type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });

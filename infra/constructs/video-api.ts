@@ -308,6 +308,8 @@ export class VideoApi extends Construct {
     // ---- routes: one function each, with only the access it needs ----
     const baseEnvironment: Record<string, string> = {
       [ENV.jobsTable]: props.jobsTable.tableName,
+      // Tells the handlers every request carries an identity: one without owns nothing and sees nothing.
+      [ENV.apiAuth]: auth,
       ...(origins.length === 0 ? {} : { [ENV.corsAllowOrigins]: origins.join(',') }),
     };
     const functions: Record<string, VideoFunction> = {};
@@ -430,11 +432,14 @@ export class VideoApi extends Construct {
         }));
         return;
       case 'listVideos':
-        // The one index it lists by, not index/*: no other index, and no item access at all.
+        // The indexes it lists by, not index/*: a caller's jobs by owner (byStatus for an unauthenticated
+        // local API only), and no item access at all.
         fn.addToRolePolicy(
           new PolicyStatement({
             actions: ['dynamodb:Query'],
-            resources: [`${props.jobsTable.tableArn}/index/${JOB_INDEXES.byStatus}`],
+            resources: [JOB_INDEXES.byOwner, JOB_INDEXES.byStatus].map(
+              (index) => `${props.jobsTable.tableArn}/index/${index}`,
+            ),
           }),
         );
         return;

@@ -31,6 +31,8 @@ Options:
   --port <n>              port of the local API on 127.0.0.1 (default ${DEFAULT_PORT}; 0 picks a free one)
   --time-scale <factor>   run the emulator's clock faster, e.g. 20 (emulator only; default 1)
   --seed <integer>        seed the emulator's latency draws
+  --api-key <key>         require this API key as x-api-key (repeatable, or LTX_API_KEYS=k1,k2); each key
+                          is a caller of its own and sees only its own jobs, as with -c apiAuth=api-key on AWS
   -c, --context <k>=<v>   CDK context for the app the stack runs, as \`cdk deploy -c\` takes it (repeatable),
                           e.g. -c batchSchedule="cron(0/15 * * * ? *)" -c batchTimeZone=Europe/Paris
   -h, --help
@@ -40,6 +42,8 @@ Local S3 objects, job records and events.jsonl are kept in .local/ (or LTX_LOCAL
 
 export interface DevOptions extends ClockOptions {
   port: number;
+  /** Keys the API asks for (x-api-key); none = no credentials, one local user who sees every job. */
+  apiKeys: string[];
   /** `-c key=value`: CDK context the app is synthesized with (the schedule of batches, for one). */
   context: Record<string, string>;
 }
@@ -86,6 +90,7 @@ export const apiService: DevService = {
         handlers,
         port: options.port,
         corsAllowOrigins: parseCorsOrigins(process.env[ENV.corsAllowOrigins]),
+        apiKeys: options.apiKeys,
         onRequest: (entry) =>
           log(
             `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs} ms  (request ${entry.requestId})`,
@@ -102,8 +107,12 @@ export const apiService: DevService = {
       throw error;
     }
     return {
-      endpoints: [`API        ${api.url}   (no credentials: it listens on 127.0.0.1 only)`],
-      usage: curlSession(api.url),
+      endpoints: [
+        options.apiKeys.length === 0
+          ? `API        ${api.url}   (no credentials: it listens on 127.0.0.1 only)`
+          : `API        ${api.url}   (send x-api-key: one of the ${options.apiKeys.length} keys given; each sees only its own jobs)`,
+      ],
+      usage: curlSession(api.url, options.apiKeys.length > 0),
       stop: () => api.stop(),
     };
   },
@@ -112,9 +121,9 @@ export const apiService: DevService = {
 /** Started in this order, stopped in reverse. */
 export const DEV_SERVICES: readonly DevService[] = [apiService, uploadsDevService, schedulerDevService];
 
-const curlSession = (api: string): string[] => {
+const curlSession = (api: string, withKey: boolean): string[] => {
   const terminal = TERMINAL_STATUSES.map((status) => `"${status}"`).join(',');
-  return [
+  const session = [
     '',
     'Try it (curl and jq):',
     `  API=${api}`,
@@ -126,6 +135,13 @@ const curlSession = (api: string): string[] => {
     `  curl -s "$API/videos?status=COMPLETED&limit=5" | jq .`,
     `  curl -s -X DELETE "$API/videos/$JOB"      # cancel a job that is still running`,
   ];
+  return withKey
+    ? [
+        ...session.slice(0, 3),
+        '  # the API asks for a key: add -H "x-api-key: <one of your keys>" to each curl',
+        ...session.slice(3),
+      ]
+    : session;
 };
 
 const parseCommand = (argv: string[]): DevOptions | 'help' => {
@@ -136,6 +152,7 @@ const parseCommand = (argv: string[]): DevOptions | 'help' => {
       allowPositionals: false,
       options: {
         port: { type: 'string' },
+        'api-key': { type: 'string', multiple: true },
         ...CLOCK_OPTIONS,
         context: { type: 'string', short: 'c', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -156,7 +173,14 @@ const parseCommand = (argv: string[]): DevOptions | 'help' => {
     }
     context[key.trim()] = value.join('=');
   }
-  return { port, ...clock, context };
+  const apiKeys = [...(values['api-key'] ?? []), ...(process.env[ENV.localApiKeys] ?? '').split(',')].map(
+    (key) => key.trim(),
+  );
+  const badKey = apiKeys.find((key) => key !== '' && !/^[\x21-\x7E]{8,128}$/.test(key));
+  if (badKey !== undefined) {
+    throw new UsageError('api-key: a key must be 8 to 128 visible ASCII characters');
+  }
+  return { port, apiKeys: [...new Set(apiKeys.filter((key) => key !== ''))], ...clock, context };
 };
 
 /** Relative to the working directory when inside it, else absolute. */

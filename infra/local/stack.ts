@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createJobStore } from '#adapters/job-store';
 import { configureAwsClients } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
+import { CLI_OWNER } from '#domain/job-owner';
 import type { JobStore } from '#domain/job-store';
 import { isReconciledExecutionStatus } from '#domain/reconcile-execution';
 import { addressRange, hostKeyOfUrl } from '#domain/url-safety';
@@ -206,6 +207,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       [ENV.segmindApiKey]: segmind.apiKey,
       [ENV.timeScale]: String(timeScale),
       [ENV.allowedImageHosts]: s3Host,
+      // The local API asks for credentials only when given API keys (each then its own caller); a request
+      // without any is the one local user's, who sees every job.
+      [ENV.apiAuth]: 'none',
     });
     delete process.env[ENV.segmindApiKeySecret];
     configureAwsClients({
@@ -257,6 +261,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         jobId,
         status: 'PENDING',
         source: runOptions.source ?? 'cli',
+        owner: CLI_OWNER,
         request: validated,
         createdAt: now,
         updatedAt: now,

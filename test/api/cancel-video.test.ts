@@ -7,6 +7,7 @@ import { TERMINAL_STATUSES } from '#domain/video-job';
 import {
   type ApiHandler,
   apiEvent,
+  CALLER_OWNER,
   fieldsOf,
   invoke,
   stubApiEnvironment,
@@ -44,7 +45,7 @@ const cancel = (jobId: string) =>
 
 describe('DELETE /videos/{jobId}', () => {
   it('marks a running job CANCELLED and stops its execution', async () => {
-    table.put(pendingJob('job-1', { status: 'PROCESSING' }));
+    table.put(pendingJob('job-1', { owner: CALLER_OWNER, status: 'PROCESSING' }));
 
     const result = await cancel('job-1');
 
@@ -64,7 +65,7 @@ describe('DELETE /videos/{jobId}', () => {
   it.each(TERMINAL_STATUSES)(
     'answers 409 for a job already %s, changing and stopping nothing',
     async (status) => {
-      table.put(pendingJob('job-1', { status }));
+      table.put(pendingJob('job-1', { owner: CALLER_OWNER, status }));
 
       const result = await cancel('job-1');
 
@@ -79,7 +80,7 @@ describe('DELETE /videos/{jobId}', () => {
   );
 
   it('answers 409 JobBeingStored for a STORING job: its video is paid for and it will end COMPLETED', async () => {
-    table.put(pendingJob('job-1', { status: 'STORING' }));
+    table.put(pendingJob('job-1', { owner: CALLER_OWNER, status: 'STORING' }));
 
     const result = await cancel('job-1');
 
@@ -98,6 +99,16 @@ describe('DELETE /videos/{jobId}', () => {
     expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
   });
 
+  it("answers 404 for another caller's job, and neither changes nor stops it", async () => {
+    table.put(pendingJob('job-bob', { owner: 'api-key:bob', status: 'PROCESSING' }));
+    const result = await cancel('job-bob');
+    expect(result.statusCode).toBe(404);
+    expect(result.body.error).toMatchObject({ code: 'NotFound', message: 'there is no job job-bob' });
+    expect(table.get('job-bob')?.status).toBe('PROCESSING');
+    expect(table.mock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+  });
+
   it('refuses a malformed job id with a 400 naming it, touching nothing', async () => {
     const result = await cancel('../etc');
     expect(result.statusCode).toBe(400);
@@ -106,7 +117,7 @@ describe('DELETE /videos/{jobId}', () => {
   });
 
   it('cancels a job whose execution has not started yet', async () => {
-    table.put(pendingJob('job-1'));
+    table.put(pendingJob('job-1', { owner: CALLER_OWNER }));
     sfn.on(StopExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'none', $metadata: {} }));
     const result = await cancel('job-1');
     expect(result.statusCode).toBe(200);
@@ -114,7 +125,7 @@ describe('DELETE /videos/{jobId}', () => {
   });
 
   it('still reports the cancel when the execution cannot be stopped: the workflow discards the late result', async () => {
-    table.put(pendingJob('job-1', { status: 'QUEUED' }));
+    table.put(pendingJob('job-1', { owner: CALLER_OWNER, status: 'QUEUED' }));
     sfn.on(StopExecutionCommand).rejects(new Error('ThrottlingException'));
     const result = await cancel('job-1');
     expect(result.statusCode).toBe(200);

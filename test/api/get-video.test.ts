@@ -6,6 +6,7 @@ import type { VideoJob } from '#domain/video-job';
 import {
   type ApiHandler,
   apiEvent,
+  CALLER_OWNER,
   fieldsOf,
   invoke,
   stubApiEnvironment,
@@ -37,6 +38,7 @@ const get = (jobId: string) =>
   );
 
 const completed: VideoJob = pendingJob('job-done', {
+  owner: CALLER_OWNER,
   status: 'COMPLETED',
   requestHash: 'sha256:abc',
   submitState: 'ACCEPTED',
@@ -56,7 +58,12 @@ const completed: VideoJob = pendingJob('job-done', {
 describe('GET /videos/{jobId}', () => {
   it('answers the record as callers see it, without the workflow bookkeeping', async () => {
     table.put(
-      pendingJob('job-1', { status: 'PROCESSING', requestHash: 'sha256:abc', submitState: 'ACCEPTED' }),
+      pendingJob('job-1', {
+        owner: CALLER_OWNER,
+        status: 'PROCESSING',
+        requestHash: 'sha256:abc',
+        submitState: 'ACCEPTED',
+      }),
     );
 
     const result = await get('job-1');
@@ -98,7 +105,12 @@ describe('GET /videos/{jobId}', () => {
 
   it('says why a job ended without a video', async () => {
     table.put(
-      pendingJob('job-x', { status: 'FAILED', errorCode: 'SegmindJobFailedError', errorMessage: 'blocked' }),
+      pendingJob('job-x', {
+        owner: CALLER_OWNER,
+        status: 'FAILED',
+        errorCode: 'SegmindJobFailedError',
+        errorMessage: 'blocked',
+      }),
     );
     const result = await get('job-x');
     expect(result.body.error).toEqual({ code: 'SegmindJobFailedError', message: 'blocked' });
@@ -108,6 +120,16 @@ describe('GET /videos/{jobId}', () => {
     const result = await get('job-nope');
     expect(result.statusCode).toBe(404);
     expect(result.body.error).toMatchObject({ code: 'NotFound', message: 'there is no job job-nope' });
+  });
+
+  it("answers another caller's job, or one without an owner, exactly as a missing one: 404", async () => {
+    table.put(pendingJob('job-bob', { owner: 'iam:arn:aws:iam::123456789012:user/bob' }));
+    table.put(pendingJob('job-legacy'));
+    for (const jobId of ['job-bob', 'job-legacy']) {
+      const result = await get(jobId);
+      expect(result.statusCode).toBe(404);
+      expect(result.body.error).toMatchObject({ code: 'NotFound', message: `there is no job ${jobId}` });
+    }
   });
 
   it('refuses a malformed job id with a 400 naming it, without reading the table', async () => {

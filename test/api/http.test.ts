@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ENV } from '#commons/env';
 import type * as Http from '#functions/api/http';
 import { apiEvent, stubApiEnvironment } from '#test/api/support/api-events';
 
@@ -20,19 +21,51 @@ describe('reading the event', () => {
     expect(http.headerOf({ ...event, headers: {} }, 'Idempotency-Key')).toBeUndefined();
   });
 
-  it('scopes callers by IAM principal, then API key, else anonymous (the local stack)', () => {
+  it('identifies callers by IAM principal (a role, whatever the session), then API key id', () => {
     const identity = event.requestContext.identity;
-    expect(http.callerIdOf(event)).toBe('iam:arn:aws:iam::123456789012:user/alice');
-    const keyOnly = {
+    expect(http.callerOf(event)).toEqual({
+      kind: 'owner',
+      owner: 'iam:arn:aws:iam::123456789012:user/alice',
+    });
+    const withIdentity = (patch: Partial<typeof identity>) => ({
       ...event,
-      requestContext: { ...event.requestContext, identity: { ...identity, userArn: null, apiKeyId: 'k-1' } },
-    };
-    expect(http.callerIdOf(keyOnly)).toBe('api-key:k-1');
+      requestContext: { ...event.requestContext, identity: { ...identity, ...patch } },
+    });
+    const role = 'arn:aws:sts::123456789012:assumed-role/VideoClient';
+    expect(http.callerOf(withIdentity({ userArn: `${role}/session-1` }))).toEqual(
+      http.callerOf(withIdentity({ userArn: `${role}/other-session` })),
+    );
+    expect(http.callerOf(withIdentity({ userArn: `${role}/session-1` }))).toEqual({
+      kind: 'owner',
+      owner: `iam:${role}`,
+    });
+    expect(http.callerOf(withIdentity({ userArn: null, apiKeyId: 'k-1', apiKey: 'secret' }))).toEqual({
+      kind: 'owner',
+      owner: 'api-key:k-1',
+    });
+  });
+
+  it('treats a request without identity as the local user only where the API asks for no credentials', () => {
     const none = {
       ...event,
-      requestContext: { ...event.requestContext, identity: { ...identity, userArn: null } },
+      requestContext: {
+        ...event.requestContext,
+        identity: { ...event.requestContext.identity, userArn: null },
+      },
     };
-    expect(http.callerIdOf(none)).toBe('anonymous');
+    const before = process.env[ENV.apiAuth];
+    try {
+      process.env[ENV.apiAuth] = 'none';
+      expect(http.callerOf(none)).toEqual({ kind: 'local-user' });
+      expect(http.ownerOf(http.callerOf(none))).toBe(http.LOCAL_USER_OWNER);
+      process.env[ENV.apiAuth] = 'iam';
+      expect(http.callerOf(none)).toEqual({ kind: 'owner', owner: 'anonymous' });
+      delete process.env[ENV.apiAuth];
+      expect(http.callerOf(none)).toEqual({ kind: 'owner', owner: 'anonymous' });
+    } finally {
+      if (before === undefined) delete process.env[ENV.apiAuth];
+      else process.env[ENV.apiAuth] = before;
+    }
   });
 
   it('builds links on the path the client called, stage included, without a trailing slash', () => {

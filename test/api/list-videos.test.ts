@@ -6,6 +6,7 @@ import type { JobStatus } from '#domain/video-job';
 import {
   type ApiHandler,
   apiEvent,
+  CALLER_OWNER,
   fieldsOf,
   invoke,
   stubApiEnvironment,
@@ -34,7 +35,8 @@ const seed: [string, JobStatus, number][] = [
 ];
 beforeEach(() => {
   table.reset();
-  for (const [id, status, minute] of seed) table.put(pendingJob(id, { status, createdAt: at(minute) }));
+  for (const [id, status, minute] of seed)
+    table.put(pendingJob(id, { owner: CALLER_OWNER, status, createdAt: at(minute) }));
 });
 
 const list = (query?: Record<string, string>) =>
@@ -61,11 +63,28 @@ describe('GET /videos', () => {
     expect(await pageThrough({ status: 'COMPLETED', limit: '2' })).toEqual(['job-5', 'job-3', 'job-1']);
     for (const call of table.mock.commandCalls(QueryCommand)) {
       expect(call.args[0].input).toMatchObject({
-        IndexName: 'byStatus',
+        IndexName: 'byOwner',
         ScanIndexForward: false,
-        ExpressionAttributeValues: { ':status': 'COMPLETED' },
+        FilterExpression: '#status = :status',
+        ExpressionAttributeValues: { ':owner': CALLER_OWNER, ':status': 'COMPLETED' },
       });
     }
+  });
+
+  it("lists the caller's jobs only, with one query of the owner index per page", async () => {
+    table.put(pendingJob('job-bob', { owner: 'api-key:bob', status: 'COMPLETED', createdAt: at(9) }));
+    table.put(pendingJob('job-upload', { owner: 's3:uploads', status: 'COMPLETED', createdAt: at(8) }));
+    table.put(pendingJob('job-legacy', { status: 'COMPLETED', createdAt: at(7) }));
+    const result = await list();
+    expect(result.statusCode).toBe(200);
+    expect((result.body.items as { jobId: string }[]).map((j) => j.jobId)).toEqual([
+      'job-5',
+      'job-4',
+      'job-3',
+      'job-2',
+      'job-1',
+    ]);
+    expect(table.mock.commandCalls(QueryCommand)).toHaveLength(1);
   });
 
   it('lists every status, newest first, without a filter', async () => {

@@ -19,7 +19,7 @@ const indexOrder = (a: VideoJob, b: VideoJob): number =>
  * at `limit` items or earlier at `maxPerPage` (standing in for the 1 MB page size), and returns a key
  * whenever it stopped for either reason — even if nothing is left, as DynamoDB does.
  */
-class FakeStatusIndex implements JobQuery {
+class FakeStatusIndex implements Pick<JobQuery, 'listByStatus'> {
   readonly queries: { status: JobStatus; limit: number; startKey?: JobPageKey }[] = [];
   constructor(
     readonly jobs: VideoJob[],
@@ -48,7 +48,11 @@ class FakeStatusIndex implements JobQuery {
 const job = (n: number, status: JobStatus, createdAt: string): VideoJob =>
   pendingJob(`job-${n}`, { status, createdAt });
 
-const allPages = async (query: JobQuery, status: JobStatus | undefined, limit: number) => {
+const allPages = async (
+  query: Pick<JobQuery, 'listByStatus'>,
+  status: JobStatus | undefined,
+  limit: number,
+) => {
   const pages: VideoJob[][] = [];
   let cursor: string | undefined;
   for (let i = 0; i < 1000; i += 1) {

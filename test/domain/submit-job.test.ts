@@ -361,6 +361,7 @@ describe('submitJob: an execution started without a record', () => {
     expect(store.peek('batch-7-line-3')).toMatchObject({
       source: 'batch',
       batchId: 'batch-7',
+      owner: 'batch:batch-7',
       status: 'QUEUED',
       createdAt: clock.now().toISOString(),
       request: { ...DEFAULT_REQUEST },

@@ -53,7 +53,7 @@ describe('an image with a sidecar', () => {
     });
     expect(outcome).toMatchObject({ action: 'started', jobId });
     const job = jobs.peek(jobId);
-    expect(job).toMatchObject({ status: 'PENDING', source: 'upload' });
+    expect(job).toMatchObject({ status: 'PENDING', source: 'upload', owner: `s3:${BUCKET}` });
     expect(job?.request).toEqual({
       prompt: 'the cat turns its head',
       duration: 6,
@@ -178,7 +178,12 @@ describe('an upload that cannot run', () => {
     expect(outcome).toMatchObject({ action: 'rejected', errorCode: 'MissingPromptError', created: true });
     if (outcome.action !== 'rejected') return;
     const job = jobs.peek(outcome.jobId);
-    expect(job).toMatchObject({ status: 'FAILED', source: 'upload', errorCode: 'MissingPromptError' });
+    expect(job).toMatchObject({
+      status: 'FAILED',
+      source: 'upload',
+      owner: `s3:${BUCKET}`,
+      errorCode: 'MissingPromptError',
+    });
     expect(job?.errorMessage).toContain(`s3://${BUCKET}/uploads/cat.png.json`);
     expect(job?.errorMessage).toContain('x-amz-meta-prompt');
     expect(job?.failedAt).toBe(NOW.toISOString());

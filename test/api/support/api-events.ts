@@ -6,6 +6,9 @@ import { vi } from 'vitest';
 export const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:VideoJob';
 export const JOBS_TABLE = 'jobs-table';
 export const ALLOWED_ORIGIN = 'https://app.example.com';
+/** The caller every event is from unless it says otherwise, and the owner it gives its jobs. */
+export const CALLER_ARN = 'arn:aws:iam::123456789012:user/alice';
+export const CALLER_OWNER = `iam:${CALLER_ARN}`;
 
 /** What the API construct sets on the functions; call before importing a handler module. */
 export const stubApiEnvironment = (): void => {
@@ -81,7 +84,7 @@ export const apiEvent = (options: EventOptions): APIGatewayProxyEvent => {
         sourceIp: '203.0.113.7',
         user: null,
         userAgent: 'vitest',
-        userArn: options.userArn ?? 'arn:aws:iam::123456789012:user/alice',
+        userArn: options.userArn ?? CALLER_ARN,
       },
     },
   };

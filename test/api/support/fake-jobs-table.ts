@@ -104,18 +104,29 @@ export const fakeJobsTable = (): FakeJobsTable => {
       return { Attributes: structuredClone(next) };
     });
     mock.on(QueryCommand).callsFake((input: QueryCommand['input']) => {
-      if (input.IndexName !== 'byStatus') throw new Error(`fake table has no index ${input.IndexName}`);
-      const status = input.ExpressionAttributeValues?.[':status'];
+      // byStatus: every item of one status; byOwner: one owner's items, a status FilterExpression applied
+      // after the read (Limit counts items read), as DynamoDB does.
+      const index = input.IndexName;
+      if (index !== 'byStatus' && index !== 'byOwner') throw new Error(`fake table has no index ${index}`);
+      const partition = index === 'byStatus' ? 'status' : 'owner';
+      const value = input.ExpressionAttributeValues?.[`:${partition}`];
+      const filter = index === 'byOwner' ? input.ExpressionAttributeValues?.[':status'] : undefined;
       const start = input.ExclusiveStartKey;
-      const ordered = [...items.values()].filter((i) => i.status === status).sort(newestFirst);
+      const ordered = [...items.values()].filter((i) => i[partition] === value).sort(newestFirst);
       const after = start === undefined ? ordered : ordered.filter((i) => newestFirst(i, start) > 0);
       const limit = input.Limit ?? Number.POSITIVE_INFINITY;
       const page = after.slice(0, limit);
       const last = page.at(-1);
       return {
-        Items: page.map((i) => structuredClone(i)),
+        Items: page.filter((i) => filter === undefined || i.status === filter).map((i) => structuredClone(i)),
         ...(page.length === limit && last
-          ? { LastEvaluatedKey: { jobId: last.jobId, status: last.status, createdAt: last.createdAt } }
+          ? {
+              LastEvaluatedKey: {
+                jobId: last.jobId,
+                [partition]: last[partition],
+                createdAt: last.createdAt,
+              },
+            }
           : {}),
       };
     });

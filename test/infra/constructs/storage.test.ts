@@ -105,7 +105,7 @@ describe('the jobs table', () => {
     });
   });
 
-  it('lists jobs by status and by batch, newest first by creation time', () => {
+  it('lists jobs by status, by batch and by owner, newest first by creation time', () => {
     const indexes = jobs()?.Properties?.GlobalSecondaryIndexes;
     expect(indexes).toEqual(
       expect.arrayContaining([
@@ -125,12 +125,20 @@ describe('the jobs table', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: JOB_INDEXES.byOwner,
+          KeySchema: [
+            { AttributeName: 'owner', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ]),
     );
-    expect(indexes).toHaveLength(2);
+    expect(indexes).toHaveLength(3);
     expect(jobs()?.Properties?.AttributeDefinitions).toEqual(
       expect.arrayContaining(
-        ['jobId', 'status', 'createdAt', 'batchId'].map((name) => ({
+        ['jobId', 'status', 'createdAt', 'batchId', 'owner'].map((name) => ({
           AttributeName: name,
           AttributeType: 'S',
         })),
