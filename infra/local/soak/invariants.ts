@@ -234,6 +234,19 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
         ? []
         : [`${job.jobId}: created without an answer, ended ${job.status} ${job.errorCode ?? ''}`.trim()];
     }),
+    // Reported unknown, yet Segmind answered every job it created for this prompt (or created none): say
+    // what Segmind saw of its POSTs, so the cause can be routed.
+    ...unknownJobs.flatMap((job) => {
+      const requests = requestsByPrompt.get(job.request.prompt) ?? [];
+      if (requests.some((r) => !r.answered)) return [];
+      const posts = evidence.submits
+        .filter((a) => a.prompt === job.request.prompt)
+        .map(
+          (a) =>
+            `${a.fault ?? 'ok'}/${a.httpStatus ?? 'reset'}${a.requestId ? '/created' : ''}${a.answered ? '' : '/unanswered'}`,
+        );
+      return [`${job.jobId}: reported unknown, but Segmind saw ${posts.join(', ') || 'no POST'}`];
+    }),
     ...(unknownJobs.length === expectedUnknown
       ? []
       : [

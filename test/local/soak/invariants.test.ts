@@ -243,6 +243,17 @@ describe('judgeSoak', () => {
     const counted = cleanRun();
     counted.createdWithoutAnswer = 2;
     expect(failedNames(counted)).toEqual(['unknown submit outcomes reported as Segmind created them']);
+    // Reported unknown though Segmind answered: what it saw of the job's POSTs is in the detail.
+    const over = cleanRun();
+    over.jobs[0] = {
+      ...(over.jobs[0] as VideoJob),
+      status: 'FAILED',
+      submitState: 'UNKNOWN',
+      video: undefined,
+    } as VideoJob;
+    over.objects = [];
+    const detail = judgeSoak(over).invariants.find((i) => i.name.startsWith('unknown submit'))?.detail;
+    expect(detail).toContain('done: reported unknown, but Segmind saw rate-limit/reset/unanswered, ok/200/created');
   });
 
   it('takes any outcome event of the workflow as the completion, and ignores other events', () => {
