@@ -6,6 +6,7 @@ import { App, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ExecutionReconciler } from '#infra/constructs/execution-reconciler';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
+import { JobSweeper } from '#infra/constructs/job-sweeper';
 import { SegmindApiKey } from '#infra/constructs/secrets';
 import { Storage } from '#infra/constructs/storage';
 import { SubmitOutcomeAlarm } from '#infra/constructs/submit-outcome-alarm';
@@ -48,6 +49,7 @@ export class LtxVideoPipelineStack extends Stack {
   readonly workflow: VideoJobWorkflow;
   readonly reconciler: ExecutionReconciler;
   readonly submitOutcomeAlarm: SubmitOutcomeAlarm;
+  readonly sweeper: JobSweeper;
   readonly api: VideoApi;
   readonly uploads: UploadTrigger;
   readonly batch: VideoBatch;
@@ -85,6 +87,10 @@ export class LtxVideoPipelineStack extends Stack {
       jobs: this.storage.jobs,
     });
     this.submitOutcomeAlarm = new SubmitOutcomeAlarm(this, 'SubmitOutcomeUnknown');
+    this.sweeper = new JobSweeper(this, 'JobSweeper', {
+      stateMachine: this.workflow.stateMachine,
+      jobs: this.storage.jobs,
+    });
     this.api = new VideoApi(this, 'Api', {
       jobsTable: this.storage.jobs,
       stateMachine: this.workflow.stateMachine,

@@ -10,6 +10,7 @@ import { jobsConfig } from '#commons/config';
 import type { CancelOutcome, JobCanceller } from '#domain/cancel-job';
 import { JobCancelledError, JobStateError } from '#domain/errors';
 import type { JobProgress, JobStore, RecordedError, SubmitClaim, TerminalFailure } from '#domain/job-store';
+import type { ResumeClaims } from '#domain/sweep-jobs';
 import {
   isTerminal,
   JOB_STATUSES,
@@ -116,7 +117,7 @@ const iso = (at: Date): string => at.toISOString();
 /** The statuses a cancel may end: everything before STORING (see cancel()). */
 const CANCELLABLE = ['PENDING', 'QUEUED', 'PROCESSING'] as const satisfies readonly JobStatus[];
 
-export class DynamoJobStore implements JobStore, JobCanceller {
+export class DynamoJobStore implements JobStore, JobCanceller, ResumeClaims {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 
@@ -321,6 +322,26 @@ export class DynamoJobStore implements JobStore, JobCanceller {
     if (current.status === 'STORING') return { kind: 'storing', job: current };
     // Neither missing nor ended, yet the condition failed: the record appeared between the two calls.
     throw new JobStateError(`Job ${jobId} changed while being cancelled; try again`);
+  }
+
+  /** The sweeper's claim on a job to resume (see #domain/sweep-jobs ResumeClaims). */
+  async claimResume(
+    jobId: string,
+    claim: { expected: string | undefined; executionName: string; resumeCount: number },
+    at: Date,
+  ): Promise<VideoJob | undefined> {
+    return this.#update(jobId, {
+      set: { executionName: claim.executionName, resumeCount: claim.resumeCount, updatedAt: iso(at) },
+      condition:
+        `attribute_exists(#jobId) AND ${NOT_TERMINAL} AND ` +
+        (claim.expected === undefined
+          ? 'attribute_not_exists(#executionName)'
+          : '#executionName = :expectedExecution'),
+      values: {
+        ...TERMINAL_VALUES,
+        ...(claim.expected === undefined ? {} : { ':expectedExecution': claim.expected }),
+      },
+    });
   }
 
   /** The record after the update, or undefined when the condition did not hold. */

@@ -1,11 +1,17 @@
 // Starts and stops VideoJob executions in Step Functions. The execution name is the job id: a Standard
 // workflow refuses a second execution of the same name (ExecutionAlreadyExists), which is what makes a
 // repeated start harmless.
-import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { sfnClient } from '#commons/aws-clients';
 import { ConfigError } from '#commons/config';
 import { ENV } from '#commons/env';
 import type { VideoWorkflow } from '#domain/start-job';
+import type { ExecutionState, WorkflowExecutions } from '#domain/sweep-jobs';
 import type { VideoJobInput } from '#domain/video-job';
 
 const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
@@ -28,7 +34,7 @@ export const executionArnOf = (stateMachineArn: string, jobId: string): string =
 
 const isNamed = (error: unknown, name: string): boolean => error instanceof Error && error.name === name;
 
-export class StepFunctionsWorkflow implements VideoWorkflow {
+export class StepFunctionsWorkflow implements VideoWorkflow, WorkflowExecutions {
   readonly #client: SFNClient;
   readonly #stateMachineArn: string;
 
@@ -37,12 +43,15 @@ export class StepFunctionsWorkflow implements VideoWorkflow {
     this.#stateMachineArn = stateMachineArn;
   }
 
-  async start(input: VideoJobInput): Promise<'started' | 'already-started'> {
+  async start(
+    input: VideoJobInput,
+    options: { executionName?: string } = {},
+  ): Promise<'started' | 'already-started'> {
     try {
       await this.#client.send(
         new StartExecutionCommand({
           stateMachineArn: this.#stateMachineArn,
-          name: input.jobId,
+          name: options.executionName ?? input.jobId,
           input: JSON.stringify(input),
         }),
       );
@@ -51,6 +60,20 @@ export class StepFunctionsWorkflow implements VideoWorkflow {
       return 'started';
     } catch (error) {
       if (isNamed(error, 'ExecutionAlreadyExists')) return 'already-started';
+      throw error;
+    }
+  }
+
+  /** DescribeExecution's status, or MISSING when no execution of that name exists. */
+  async state(executionName: string): Promise<ExecutionState> {
+    try {
+      const { status } = await this.#client.send(
+        new DescribeExecutionCommand({ executionArn: executionArnOf(this.#stateMachineArn, executionName) }),
+      );
+      // PENDING_REDRIVE: a redrive is about to run it again, which counts as running.
+      return status === undefined || status === 'PENDING_REDRIVE' ? 'RUNNING' : status;
+    } catch (error) {
+      if (isNamed(error, 'ExecutionDoesNotExist')) return 'MISSING';
       throw error;
     }
   }
@@ -78,7 +101,7 @@ export interface VideoWorkflowOptions {
 }
 
 /** The workflow the Lambdas use: the shared per-container client and the ARN from STATE_MACHINE_ARN. */
-export const createVideoWorkflow = (options: VideoWorkflowOptions = {}): VideoWorkflow =>
+export const createVideoWorkflow = (options: VideoWorkflowOptions = {}): StepFunctionsWorkflow =>
   new StepFunctionsWorkflow(
     options.client ?? sfnClient(),
     options.stateMachineArn ?? parseStateMachineArn(process.env),

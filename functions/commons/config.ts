@@ -127,3 +127,22 @@ export const imageUrlPolicy = (): UrlPolicy => {
     imagePolicy = { raw, policy: parseImageUrlPolicy(process.env) };
   return imagePolicy.policy;
 };
+
+/** Five minutes: far longer than any gap between a record's PutItem and its StartExecution. */
+export const DEFAULT_SWEEP_GRACE_SECONDS = 300;
+
+export interface SweepConfig {
+  graceSeconds: number;
+}
+
+export const parseSweepConfig = (env: Env): SweepConfig => {
+  const raw = optional(env, ENV.sweepGraceSeconds);
+  if (raw === undefined) return { graceSeconds: DEFAULT_SWEEP_GRACE_SECONDS };
+  const graceSeconds = Number(raw);
+  if (!Number.isInteger(graceSeconds) || graceSeconds < 0) {
+    throw new ConfigError(`${ENV.sweepGraceSeconds} must be a whole number of seconds, got "${raw}"`);
+  }
+  return { graceSeconds };
+};
+
+export const sweepConfig = once(parseSweepConfig);

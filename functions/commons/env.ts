@@ -51,6 +51,8 @@ export const ENV = {
    * `false` (the default): such a job ends SUBMIT_OUTCOME_UNKNOWN and is never paid for twice.
    */
   resubmitUnknownOutcome: 'LTX_RESUBMIT_UNKNOWN_OUTCOME',
+  /** Sweeper: seconds a job must have been left untouched before the sweeper looks at its execution. */
+  sweepGraceSeconds: 'SWEEP_GRACE_SECONDS',
   /** Batches: the DynamoDB table of batch records (partition key `batchId`). */
   batchesTable: 'BATCHES_TABLE_NAME',
 } as const;

@@ -78,7 +78,11 @@ export const cancelJob = async (ports: CancelJobPorts, jobId: string): Promise<C
   if (outcome.kind === 'already-ended') throw new JobAlreadyEndedError(jobId, outcome.status);
   if (outcome.kind === 'storing') throw new JobBeingStoredError(jobId);
   try {
-    const execution = await ports.workflow.stop(jobId, { error: 'JobCancelledError', cause: CANCEL_REASON });
+    // The job's execution: named after the job, unless the sweeper resumed it under another name.
+    const execution = await ports.workflow.stop(outcome.job.executionName ?? jobId, {
+      error: 'JobCancelledError',
+      cause: CANCEL_REASON,
+    });
     return { job: outcome.job, execution };
   } catch (stopError) {
     return { job: outcome.job, execution: 'stop-failed', stopError };

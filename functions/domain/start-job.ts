@@ -8,8 +8,11 @@ import type { VideoRequest } from '#domain/video-request';
 
 /** Starts and stops VideoJob executions; the execution name is the job id. */
 export interface VideoWorkflow {
-  /** `already-started` when an execution with this name exists (running or ended): nothing new ran. */
-  start(input: VideoJobInput): Promise<'started' | 'already-started'>;
+  /**
+   * `already-started` when an execution with this name exists (running or ended): nothing new ran. The
+   * name is the job id unless `executionName` says otherwise (a job the sweeper resumes).
+   */
+  start(input: VideoJobInput, options?: { executionName?: string }): Promise<'started' | 'already-started'>;
   /** `not-running` when there is no execution of that name or it has already ended. */
   stop(jobId: string, reason: { error: string; cause: string }): Promise<'stopped' | 'not-running'>;
 }

@@ -71,6 +71,13 @@ export interface VideoJob {
   cancelledAt?: string;
   pollCount?: number;
   lastSegmindStatus?: string;
+  /**
+   * The execution driving the job when it is not the first one (named after the job id): set by the
+   * sweeper when it resumes a job whose execution died (#domain/sweep-jobs).
+   */
+  executionName?: string;
+  /** How many times the sweeper resumed the job. */
+  resumeCount?: number;
   video?: StoredVideo;
   metrics?: SegmindMetrics;
   errorCode?: string;

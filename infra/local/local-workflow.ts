@@ -3,6 +3,7 @@
 // any number at once; each is named after its job, and a name is never run twice (in this process).
 import { executionArnOf } from '#adapters/workflow-starter';
 import type { VideoWorkflow } from '#domain/start-job';
+import type { ExecutionState, WorkflowExecutions } from '#domain/sweep-jobs';
 import type { VideoJobInput } from '#domain/video-job';
 import {
   type ExecutionEvent,
@@ -34,11 +35,13 @@ export interface ExecutionListener {
   onEnded?: (outcome: ExecutionOutcome) => void;
 }
 
-export class LocalVideoWorkflow implements VideoWorkflow {
+export class LocalVideoWorkflow implements VideoWorkflow, WorkflowExecutions {
   readonly #stateMachine: LocalStateMachine;
   readonly #listeners = new Set<ExecutionListener>();
   readonly #executions = new Map<string, LocalExecution>();
   readonly #aborts = new Map<string, AbortController>();
+  /** Executions ended by kill(): their end is not reported, as a dead process reports nothing. */
+  readonly #killed = new Set<string>();
 
   constructor(stateMachine: LocalStateMachine) {
     this.#stateMachine = stateMachine;
@@ -61,8 +64,11 @@ export class LocalVideoWorkflow implements VideoWorkflow {
   }
 
   /** Starts the execution named after the job and returns at once; it runs in the background. */
-  async start(input: VideoJobInput): Promise<'started' | 'already-started'> {
-    const name = input.jobId;
+  async start(
+    input: VideoJobInput,
+    options: { executionName?: string } = {},
+  ): Promise<'started' | 'already-started'> {
+    const name = options.executionName ?? input.jobId;
     // Step Functions keeps execution names for 90 days: a name is never run twice.
     if (this.#executions.has(name)) return 'already-started';
     const abort = new AbortController();
@@ -76,6 +82,7 @@ export class LocalVideoWorkflow implements VideoWorkflow {
         .execute(input, {
           name,
           signal: abort.signal,
+          silentEnd: () => this.#killed.has(name),
           onEvent: (event) => this.#notify((listener) => listener.onEvent?.(name, event)),
         })
         .catch((error: unknown) => crashed(this.#stateMachine.stateMachineArn, name, startDate, error))
@@ -103,6 +110,27 @@ export class LocalVideoWorkflow implements VideoWorkflow {
     execution.stopReason = { ...reason };
     abort.abort();
     return 'stopped';
+  }
+
+  /** As DescribeExecution answers, for executions started in this process; MISSING for any other. */
+  async state(executionName: string): Promise<ExecutionState> {
+    return this.#executions.get(executionName)?.status ?? 'MISSING';
+  }
+
+  /**
+   * Ends a running execution as a crash of the process would: at once, with no further state, no Catch and
+   * no status-change event — the job record stays as the last state left it. For tests and demos of the
+   * sweeper; a real stop is stop().
+   */
+  kill(executionName: string): boolean {
+    const execution = this.#executions.get(executionName);
+    const abort = this.#aborts.get(executionName);
+    if (execution === undefined || abort === undefined || execution.status !== 'RUNNING') return false;
+    execution.status = 'FAILED';
+    execution.stopReason = { error: 'ProcessKilled', cause: 'The local runner was killed mid-job' };
+    this.#killed.add(executionName);
+    abort.abort();
+    return true;
   }
 
   /** The execution of that job, if one was started in this process. */

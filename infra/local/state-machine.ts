@@ -77,6 +77,8 @@ export interface ExecuteOptions {
   /** Called for every event of the execution's log, in order. */
   onEvent?: (event: ExecutionEvent) => void;
   signal?: AbortSignal;
+  /** Asked once the execution has ended: true sends no status-change event (a killed runner sends none). */
+  silentEnd?: () => boolean;
 }
 
 /**
@@ -247,7 +249,9 @@ export class LocalStateMachine {
       stopDate: new Date().toISOString(),
       stats,
     };
-    await this.#options.onStatusChange?.(this.#statusChangeEvent(ended, input)).catch(() => undefined);
+    if (options.silentEnd?.() !== true) {
+      await this.#options.onStatusChange?.(this.#statusChangeEvent(ended, input)).catch(() => undefined);
+    }
     return ended;
   }
 

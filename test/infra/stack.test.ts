@@ -60,8 +60,11 @@ const tableArn = () => ({ 'Fn::GetAtt': [logicalIdOf(app, app.stack.storage.jobs
 const secretRef = () => ({ Ref: logicalIdOf(app, app.stack.segmindApiKey.secret) });
 
 const ALL: VideoJobHandler[] = ['submit', 'poll-status', 'fetch-result', 'store-video', 'record-failure'];
-/** The ExecutionReconciler's function: ends jobs whose execution stopped where no Catch runs. */
-const BACKSTOP_MODULES = ['functions/reconcile-execution.ts'];
+/**
+ * The backstops: the ExecutionReconciler's function ends jobs whose execution stopped where no Catch runs;
+ * the JobSweeper's starts or resumes jobs no execution is driving.
+ */
+const BACKSTOP_MODULES = ['functions/reconcile-execution.ts', 'functions/sweep-jobs.ts'];
 /** The other entry points: image uploads and scheduled batches. */
 const ENTRY_POINT_MODULES = [
   'functions/start-from-upload.ts',
