@@ -37,12 +37,16 @@ describe('parseCli', () => {
   });
 
   it('defaults to nothing, and knows --help', () => {
+    expect(parseCli(['--image-host', '127.0.0.1:4569', '--image-host', '[::1]:9000'])).toEqual({
+      allowedImageHosts: ['127.0.0.1:4569', '[::1]:9000'],
+    });
     expect(parseCli([])).toEqual({});
     expect(parseCli(['--help'])).toBe('help');
   });
 
   it.each([
     [['--port', 'abc'], /--port/],
+    [['--image-host', '127.0.0.1'], /--image-host: "127.0.0.1" is not a host:port pair/],
     [['--port', '70000'], /--port/],
     [['--time-scale', '0'], /--time-scale/],
     [['--seed', '1.5'], /--seed/],

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseHostList } from '#domain/url-safety';
 import { CONTROL_PREFIX, type EmulatorOptions, type Endpoint, type RandomFaults } from '#emulator/control';
 import { parseRandomFaults } from '#emulator/control-schemas';
 import { startEmulator } from '#emulator/index';
@@ -18,6 +19,8 @@ const USAGE = `Usage: npm run emulator -- [options]
   --credits N         starting credits per key (default 100)
   --rate-limit N      requests per minute per key (default 50)
   --cache-dir DIR     where generated MP4s are cached (default .local/emulator-cache)
+  --image-host H:P    a host:port it downloads first-frame images from, e.g. a local S3; repeat for
+                      several (default: none, image URLs are only checked, never fetched)
   --fault-rate R      seeded random faults: each request draws one with probability R (0..1), from a
                       realistic mix per endpoint (see DEFAULT_RANDOM_FAULT_KINDS in random-faults.ts)
   --fault-endpoints L the endpoints that draw faults, comma-separated (default submit,status,result,download)
@@ -55,6 +58,15 @@ export const parseCli = (argv: string[]): EmulatorOptions | 'help' => {
   const keys = values['api-key'] ?? [];
   if (keys.some((key) => key.trim() === '')) throw new UsageError('--api-key needs a non-empty value');
   if (keys.length > 0) options.apiKeys = keys;
+  const imageHosts = values['image-host'] ?? [];
+  if (imageHosts.length > 0) {
+    try {
+      parseHostList(imageHosts.join(','), '--image-host');
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
+    options.allowedImageHosts = imageHosts;
+  }
   return options;
 };
 
@@ -124,6 +136,7 @@ const parse = (argv: string[]) =>
       credits: { type: 'string' },
       'rate-limit': { type: 'string' },
       'cache-dir': { type: 'string' },
+      'image-host': { type: 'string', multiple: true },
       'fault-rate': { type: 'string' },
       'fault-endpoints': { type: 'string' },
       'fault-seed': { type: 'string' },
