@@ -32,8 +32,11 @@ export interface ResumeClaims {
   ): Promise<VideoJob | undefined>;
 }
 
+/** The slice of the job query the sweeper reads: open jobs by status. */
+export type OpenJobQuery = Pick<JobQuery, 'listByStatus'>;
+
 export interface SweepJobsPorts {
-  query: JobQuery;
+  query: OpenJobQuery;
   jobs: Pick<JobStore, 'recordFailure'> & ResumeClaims;
   executions: WorkflowExecutions;
   now: () => Date;
@@ -99,7 +102,7 @@ export const resumeExecutionName = (jobId: string, resume: number): string => {
 
 const lastTouched = (job: VideoJob): number => Date.parse(job.updatedAt || job.createdAt);
 
-async function* openJobs(query: JobQuery): AsyncGenerator<VideoJob> {
+async function* openJobs(query: OpenJobQuery): AsyncGenerator<VideoJob> {
   for (const status of OPEN_STATUSES) {
     let startKey: Awaited<ReturnType<JobQuery['listByStatus']>>['lastKey'];
     do {

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { DEFAULT_SWEEP_GRACE_SECONDS } from '#commons/config';
 import { BatchInputError, batchIdFrom, MANIFESTS_PREFIX, type S3Location } from '#domain/batch-manifest';
 import type { PreparedBatch } from '#domain/batch-run';
 import type { BatchSummary } from '#domain/batch-summary';
@@ -25,6 +26,7 @@ import {
 } from '#local/cron';
 import type { DevService } from '#local/dev';
 import type { ExecutionStatus } from '#local/state-machine';
+import { type LocalSweeper, startLocalSweeper, sweepPeriodMs } from '#local/sweeper';
 import { type CfnTemplate, LOCAL_ACCOUNT, LOCAL_REGION, resourcesOfType } from '#local/template';
 
 /** An AWS::Scheduler::Schedule of the template that starts the batch state machine. */
@@ -417,7 +419,7 @@ export interface SchedulerControl {
  */
 export const startSchedulerControl = async (
   scheduler: LocalScheduler,
-  { port = 0 }: { port?: number } = {},
+  { port = 0, sweeper }: { port?: number; sweeper?: Pick<LocalSweeper, 'sweepNow'> } = {},
 ): Promise<SchedulerControl> => {
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '') || '/';
@@ -426,6 +428,11 @@ export const startSchedulerControl = async (
         const text = await readBody(request);
         const body = triggerSchema.parse(text.trim() === '' ? {} : JSON.parse(text));
         send(response, 202, await scheduler.trigger(body));
+        return;
+      }
+      if (request.method === 'POST' && path === '/sweep' && sweeper !== undefined) {
+        // The job sweeper's run, now rather than at its next tick (as `npm run reconcile` does by hand).
+        send(response, 200, await sweeper.sweepNow());
         return;
       }
       if (request.method === 'GET' && path === '/batches') return send(response, 200, scheduler.runs());
@@ -468,13 +475,17 @@ export const startSchedulerControl = async (
 // ---- npm run dev ----
 
 /** The control port next to the API's (3001 for 3000), or any free one when that is taken. */
-const startControlNextTo = async (scheduler: LocalScheduler, apiPort: number): Promise<SchedulerControl> => {
+const startControlNextTo = async (
+  scheduler: LocalScheduler,
+  apiPort: number,
+  sweeper: LocalSweeper,
+): Promise<SchedulerControl> => {
   const preferred = apiPort === 0 || apiPort >= 65_535 ? 0 : apiPort + 1;
   try {
-    return await startSchedulerControl(scheduler, { port: preferred });
+    return await startSchedulerControl(scheduler, { port: preferred, sweeper });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-    return startSchedulerControl(scheduler, { port: 0 });
+    return startSchedulerControl(scheduler, { port: 0, sweeper });
   }
 };
 
@@ -497,10 +508,16 @@ export const schedulerDevService: DevService = {
         return runLocalBatch(stack, batch);
       },
     });
+    // The app's job sweeper, on the app's rate (scaled like every other wait of the local stack).
+    const sweeper = startLocalSweeper(stack, {
+      graceSeconds: Math.ceil(DEFAULT_SWEEP_GRACE_SECONDS / stack.timeScale),
+      log,
+    });
     let control: SchedulerControl;
     try {
-      control = await startControlNextTo(scheduler, options.port);
+      control = await startControlNextTo(scheduler, options.port, sweeper);
     } catch (error) {
+      sweeper.stop();
       await scheduler.stop();
       throw error;
     }
@@ -519,6 +536,7 @@ export const schedulerDevService: DevService = {
       endpoints: [
         `Scheduler  ${status}`,
         `           control ${control.url}   (dev only, not the product API: start a batch now)`,
+        `Sweeper    every ${Math.round((sweepPeriodMs(stack.template) ?? 300_000) / 1000)} s of app time; now: curl -s -X POST ${control.url}/sweep`,
       ],
       usage: [
         '',
@@ -530,6 +548,7 @@ export const schedulerDevService: DevService = {
         `  Schedule as on AWS (same context as cdk deploy): npm run dev -- -c ${K.schedule}="cron(0/15 * * * ? *)" -c ${K.timeZone}=Europe/Paris`,
       ],
       stop: async () => {
+        sweeper.stop();
         await control.stop();
         await scheduler.stop();
       },

@@ -253,7 +253,9 @@ describe('judgeSoak', () => {
     } as VideoJob;
     over.objects = [];
     const detail = judgeSoak(over).invariants.find((i) => i.name.startsWith('unknown submit'))?.detail;
-    expect(detail).toContain('done: reported unknown, but Segmind saw rate-limit/reset/unanswered, ok/200/created');
+    expect(detail).toContain(
+      'done: reported unknown, but Segmind saw rate-limit/reset/unanswered, ok/200/created',
+    );
   });
 
   it('takes any outcome event of the workflow as the completion, and ignores other events', () => {
