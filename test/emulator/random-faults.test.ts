@@ -164,6 +164,33 @@ describe('submits that create a job without an answer', () => {
     ]);
   });
 
+  it.each([
+    { kind: 'reset-after-accept' } as const,
+    { kind: 'error-after-accept', status: 502, body: 'html' } as const,
+  ])(
+    '$kind does nothing to a submit that was refused: the 429 arrives, no job, no fault counted',
+    async (kind) => {
+      emulator.control.configure({ rateLimitPerMinute: 1 });
+      await submitJob(emulator, { ...CHEAP_JOB, prompt: 'first' });
+      emulator.control.injectFault({ endpoint: 'submit', ...kind });
+      const refused = await post(emulator, { ...CHEAP_JOB, prompt: 'throttled' });
+      expect(refused.status).toBe(429);
+      await refused.arrayBuffer();
+      expect(emulator.control.counters()).toMatchObject({
+        jobsCreated: 1,
+        createdWithoutAnswer: 0,
+        faultsByKind: {},
+      });
+      expect(emulator.control.submits()[1]).toEqual({
+        prompt: 'throttled',
+        requestId: null,
+        fault: null,
+        answered: true,
+        httpStatus: 429,
+      });
+    },
+  );
+
   it('records gateway faults on submit with their prompt and no job', async () => {
     emulator.control.injectFault({ endpoint: 'submit', kind: 'http-error', status: 500, body: 'json' });
     expect((await post(emulator, { ...CHEAP_JOB, prompt: 'refused' })).status).toBe(500);

@@ -86,6 +86,20 @@ const faultContext = (core: EmulatorCore, endpoint: Endpoint, id: string | undef
   return { endpoint, requestId: job.requestId, completed };
 };
 
+const AFTER_ACCEPT = new Set<string>(['reset-after-accept', 'error-after-accept']);
+
+/** Counts a fault that shaped this request (per endpoint, per request id, on the submit attempt). */
+const noteFault = (
+  core: EmulatorCore,
+  endpoint: Endpoint,
+  fault: Fault,
+  requestId: string | undefined,
+  attempt: SubmitAttempt | undefined,
+): void => {
+  core.ledger.fault(endpoint, fault.kind, requestId);
+  if (attempt !== undefined) attempt.fault = fault.kind;
+};
+
 /** Faults after which the client still holds the answer as the route made it. */
 const INTACT_UNDER = new Set<string | undefined>([undefined, 'extra-fields', 'slow', 'missing-video-object']);
 
@@ -246,14 +260,14 @@ export const createEmulatorServer = (core: EmulatorCore): Server => {
       return;
     }
     const context = faultContext(core, route.endpoint, route.id);
-    const fault = core.faults.take(context) ?? core.randomFaultBook.draw(context);
-    if (fault !== undefined) core.ledger.fault(route.endpoint, fault.kind, context.requestId);
+    const drawn = core.faults.take(context) ?? core.randomFaultBook.draw(context);
     // Every POST is recorded with its prompt, whatever answers it: a soak counts POSTs per job from these.
-    const attempt = route.endpoint === 'submit' ? core.ledger.submitAttempt(fault?.kind) : undefined;
+    const attempt = route.endpoint === 'submit' ? core.ledger.submitAttempt(undefined) : undefined;
     if (attempt !== undefined) attempt.prompt = promptOf(await readBody());
 
-    if (fault !== undefined) {
-      const early = gatewayFault(core, fault, apiKey);
+    if (drawn !== undefined) {
+      const early = gatewayFault(core, drawn, apiKey);
+      if (early !== undefined) noteFault(core, route.endpoint, drawn, context.requestId, attempt);
       if (early === 'reset') {
         events.onReset();
         resetConnection(req.socket);
@@ -269,14 +283,18 @@ export const createEmulatorServer = (core: EmulatorCore): Server => {
         return;
       }
     }
-    const call: SegmindCall = { apiKey, contentType: header(req, 'content-type'), readBody, fault };
+    const call: SegmindCall = { apiKey, contentType: header(req, 'content-type'), readBody, fault: drawn };
     let reply = await routeSegmind(core, route, call);
     req.resume();
     const createdId = createdRequestId(reply);
+    // "After accept" needs an accepted job: on a submit refused (429, 400, 406) it does nothing, so that
+    // every ambiguous answer the client meets really hides a created job.
+    const fault =
+      drawn !== undefined && AFTER_ACCEPT.has(drawn.kind) && createdId === undefined ? undefined : drawn;
+    if (fault !== undefined) noteFault(core, route.endpoint, fault, createdId ?? context.requestId, attempt);
     if (attempt !== undefined) {
       attempt.requestId = createdId ?? null;
       if (createdId !== undefined) core.ledger.tally(createdId);
-      if (createdId !== undefined && fault !== undefined) core.ledger.tallyFault(createdId, fault.kind);
     }
     // The job exists now; a proxy in front answers an error all the same.
     if (fault?.kind === 'error-after-accept') reply = errorReply(fault.status, fault.body);
