@@ -123,7 +123,8 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
   const stagedFor = (jobId: string) =>
     evidence.objects.filter((o) => o.key.startsWith(STAGING_PREFIX) && isJobsKey(o.key, jobId));
 
-  // 1. Every job terminal, within Segmind's retention (emulated time).
+  // 1. Every job terminal, within Segmind's retention (emulated time). Retention runs from the submit (a
+  // job may queue for its rate budget first, by design); a job that never submitted counts from creation.
   const lateOrOpen = evidence.startedJobIds.flatMap((id) => {
     const job = jobsById.get(id);
     if (job === undefined) return [`${id}: no record`];
@@ -132,13 +133,13 @@ export const judgeSoak = (evidence: SoakEvidence): SoakVerdict => {
       instant === undefined
         ? undefined
         : Math.round(((Date.parse(instant) - Date.parse(job.createdAt)) / 1000) * evidence.timeScale);
-    const seconds = emulated(endedAt(job)) ?? 0;
-    if (seconds <= evidence.deadlineSeconds) return [];
-    // Where the time went, so the cause can be routed: before the submit, or after it.
+    const ended = emulated(endedAt(job)) ?? 0;
     const submitted = emulated(job.submittedAt);
+    if (ended - (submitted ?? 0) <= evidence.deadlineSeconds) return [];
+    // Where the time went, so the cause can be routed: before the submit, or after it.
     const storing = emulated(job.storingAt);
     return [
-      `${id}: ${job.status} after ${seconds} s (deadline ${evidence.deadlineSeconds} s; submitted at ${submitted ?? '-'} s, storing at ${storing ?? '-'} s, ${job.pollCount ?? 0} polls)`,
+      `${id}: ${job.status} at ${ended} s (submitted at ${submitted ?? '-'} s, deadline ${evidence.deadlineSeconds} s after; storing at ${storing ?? '-'} s, ${job.pollCount ?? 0} polls)`,
     ];
   });
 

@@ -135,6 +135,14 @@ describe('judgeSoak', () => {
     // 40 real seconds at 100x are 4000 emulated seconds: past Segmind's hour.
     late.jobs[1] = { ...(late.jobs[1] as VideoJob), failedAt: at(40) };
     expect(failedNames(late)).toEqual(['every job terminal within its deadline']);
+    // Retention runs from the submit: a job that queued 10 emulated minutes first still has its hour.
+    const queued = cleanRun();
+    queued.jobs[0] = { ...(queued.jobs[0] as VideoJob), submittedAt: at(6), completedAt: at(40) };
+    expect(failedNames(queued)).toEqual([]);
+    queued.jobs[0] = { ...(queued.jobs[0] as VideoJob), submittedAt: at(6), completedAt: at(43) };
+    expect(judgeSoak(queued).invariants[0]?.detail).toContain(
+      'done: COMPLETED at 4300 s (submitted at 600 s',
+    );
   });
 
   it('fails a second Segmind job for one prompt, and a POST after a created one', () => {
