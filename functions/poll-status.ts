@@ -4,17 +4,23 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
+import { createRequestBudget } from '#adapters/request-budget';
 import { jobClockFromEnv } from '#commons/clock';
-import { jobsConfig } from '#commons/config';
+import { jobsConfig, requestBudgetConfig } from '#commons/config';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { segmindApiKeyProvider } from '#commons/segmind-key';
+import {
+  type PollWithinBudgetDeps,
+  pollWithinBudget,
+  WAITING_FOR_BUDGET_STATUS,
+} from '#domain/budgeted-steps';
 import { InvalidPayloadError } from '#domain/errors';
 import { JOB_ID_PATTERN } from '#domain/job-id';
-import { type PollJobDeps, pollJob } from '#domain/poll-job';
 import type { PollState } from '#domain/video-job';
 import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
 
 jobsConfig();
+requestBudgetConfig();
 const segmindSettings = segmindConfigFromEnv();
 const apiKey = segmindApiKeyProvider();
 const clock = jobClockFromEnv();
@@ -40,15 +46,17 @@ const payloadSchema = z.looseObject({
       strikes: count,
       error: z.string().optional(),
       lastSegmindStatus: z.string().optional(),
+      budget: z.object({ reservedAt: z.string() }).optional(),
     })
     .optional(),
 });
 
-let deps: PollJobDeps | undefined;
-const dependencies = (): PollJobDeps => {
+let deps: PollWithinBudgetDeps | undefined;
+const dependencies = (): PollWithinBudgetDeps => {
   deps ??= {
     store: createJobStore(),
     segmind: new SegmindClient({ ...segmindSettings, apiKey }),
+    budget: createRequestBudget({ apiKey, timeScale: clock.timeScale }),
     clock,
   };
   return deps;
@@ -61,10 +69,15 @@ export const handler = lambdaHandler(async (event: unknown): Promise<PollState> 
   }
   const { jobId, request, segmind, poll } = parsed.data;
   logger.appendKeys({ jobId, segmindRequestId: segmind.requestId });
-  const state = await pollJob(
+  const state = await pollWithinBudget(
     { jobId, request, segmind, ...(poll === undefined ? {} : { poll }) },
     dependencies(),
   );
+  if (state.status === WAITING_FOR_BUDGET_STATUS) {
+    metrics.addMetric('PollsWaitingForRateBudget', MetricUnit.Count, 1);
+    logger.info('Waiting for a slot of the rate budget', { nextPollAt: state.nextPollAt });
+    return state;
+  }
   metrics.addMetric('SegmindStatusPolls', MetricUnit.Count, 1);
   if (state.status === 'THROTTLED') metrics.addMetric('SegmindThrottledPolls', MetricUnit.Count, 1);
   logger.info('Polled', { status: state.status, pollCount: state.pollCount, nextPollAt: state.nextPollAt });

@@ -1,22 +1,25 @@
 // Submit task: validates the request and POSTs it to Segmind at most once (see #domain/submit-job).
-// Payload: the execution input `$` ({jobId, request}); returns SubmitResult, written to `$.segmind`.
+// Payload: the whole state `$` ({jobId, request}, and `segmind.budget` after a wait for the request budget);
+// returns SubmitResult — or BudgetWait when the job must wait for the budget — written to `$.segmind`.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
+import { createRequestBudget } from '#adapters/request-budget';
 import { jobClockFromEnv } from '#commons/clock';
-import { jobsConfig, submitPolicyConfig, videoUrlPolicy } from '#commons/config';
+import { jobsConfig, requestBudgetConfig, submitPolicyConfig, videoUrlPolicy } from '#commons/config';
 import { SUBMIT_OUTCOME_UNKNOWN_COST_METRIC, SUBMIT_OUTCOME_UNKNOWN_METRIC } from '#commons/metric-names';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { segmindApiKeyProvider } from '#commons/segmind-key';
+import { isBudgetWait, type SubmitWithinBudgetDeps, submitWithinBudget } from '#domain/budgeted-steps';
 import { InvalidPayloadError } from '#domain/errors';
 import { JOB_ID_PATTERN } from '#domain/job-id';
-import { type SubmitJobDeps, submitJob } from '#domain/submit-job';
-import type { JobSource, SubmitResult } from '#domain/video-job';
+import type { BudgetWait, JobSource, SubmitResult } from '#domain/video-job';
 import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
 
 // Read at load, so that a missing or bad variable fails the cold start and names itself.
 jobsConfig();
 const { resubmitUnknownOutcome } = submitPolicyConfig();
+requestBudgetConfig();
 const segmindSettings = segmindConfigFromEnv();
 // StoreVideo's allow list for the video URL (Segmind's origin and LTX_ALLOWED_VIDEO_HOSTS): a setting it
 // could not parse must stop the submit here, before Segmind bills a video nobody could fetch.
@@ -33,15 +36,33 @@ const payloadSchema = z.looseObject({
   request: z.unknown(),
   source: z.enum(JOB_SOURCES).optional(),
   batchId: z.string().min(1).optional(),
+  // Present after a wait for the request budget: the ticket (place in line) or the reserved slot.
+  segmind: z
+    .looseObject({
+      budget: z
+        .object({
+          retryAt: z.string(),
+          ticket: z.number().int().positive().optional(),
+          place: z.number().int().positive().optional(),
+          reservedAt: z.string().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 
 // Created on first use, not at import: the local stack configures the AWS clients after loading handlers.
-let deps: SubmitJobDeps | undefined;
-const dependencies = (): SubmitJobDeps => {
+let deps: SubmitWithinBudgetDeps | undefined;
+const dependencies = (): SubmitWithinBudgetDeps => {
   deps ??= {
     store: createJobStore(),
     segmind: new SegmindClient({ ...segmindSettings, apiKey }),
+    budget: createRequestBudget({ apiKey, timeScale: clock.timeScale }),
     clock,
+    onWaiting: (wait) => {
+      metrics.addMetric('SubmitsWaitingForRateBudget', MetricUnit.Count, 1);
+      logger.info('Waiting for the rate budget', { ...wait });
+    },
     onAccepted: (submitted) => {
       metrics.addMetric('SegmindJobsSubmitted', MetricUnit.Count, 1);
       logger.info('Segmind accepted the job', { segmindRequestId: submitted.requestId });
@@ -59,23 +80,32 @@ const dependencies = (): SubmitJobDeps => {
   return deps;
 };
 
-export const handler = lambdaHandler(async (event: unknown): Promise<SubmitResult> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<SubmitResult | BudgetWait> => {
   const parsed = payloadSchema.safeParse(event);
   if (!parsed.success) {
     throw new InvalidPayloadError(`Submit got an unreadable payload: ${z.prettifyError(parsed.error)}`);
   }
-  const { jobId, request, source, batchId } = parsed.data;
+  const { jobId, request, source, batchId, segmind } = parsed.data;
+  const budget = segmind?.budget;
   logger.appendKeys({ jobId });
-  const result = await submitJob(
+  const result = await submitWithinBudget(
     {
       jobId,
       request,
       ...(source === undefined ? {} : { source }),
       ...(batchId === undefined ? {} : { batchId }),
+      ...(budget === undefined ? {} : { budget: withoutUndefined(budget) }),
     },
     dependencies(),
   );
+  if (isBudgetWait(result)) return result;
   logger.appendKeys({ segmindRequestId: result.requestId });
   logger.info('Submitted; first poll scheduled', { firstPollAt: result.firstPollAt });
   return result;
 });
+
+/** zod's optional fields may hold `undefined`; the domain's types (exactOptionalPropertyTypes) do not. */
+const withoutUndefined = <T extends object>(value: T) =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };

@@ -27,6 +27,8 @@ export const CONTEXT_KEYS = {
   allowedVideoHosts: 'allowedVideoHosts',
   /** How API callers authenticate: `iam` (SigV4-signed requests; the default) or `api-key` (x-api-key). */
   apiAuth: 'apiAuth',
+  /** Segmind requests per minute of the key's plan (5 or 50), shared by all jobs. @default 50 */
+  segmindRequestsPerMinute: 'segmindRequestsPerMinute',
 } as const;
 
 const API_AUTH_MODES: readonly VideoApiAuth[] = ['iam', 'api-key'];
@@ -37,6 +39,8 @@ export interface LtxVideoPipelineStackProps extends StackProps {
   readonly segmindApiKeySecretName?: string;
   readonly segmindBaseUrl?: string;
   readonly allowedVideoHosts?: readonly string[];
+  /** Segmind requests per minute per key, for all jobs together. @default 50 (Segmind Pro) */
+  readonly segmindRequestsPerMinute?: number;
   /** @default 'iam' */
   readonly apiAuth?: VideoApiAuth;
   /** Scheduled batches: concurrency and (optional) schedule. @default from the context, see BATCH_CONTEXT_KEYS */
@@ -66,8 +70,12 @@ export class LtxVideoPipelineStack extends Stack {
       jobs: this.storage.jobs,
       videos: this.storage.videos,
       segmindApiKey: this.segmindApiKey,
+      requestBudget: this.storage.requestBudget,
       ...(props.segmindBaseUrl === undefined ? {} : { segmindBaseUrl: props.segmindBaseUrl }),
       ...(props.allowedVideoHosts === undefined ? {} : { allowedVideoHosts: props.allowedVideoHosts }),
+      ...(props.segmindRequestsPerMinute === undefined
+        ? {}
+        : { segmindRequestsPerMinute: props.segmindRequestsPerMinute }),
     });
     new CfnOutput(this, 'SegmindApiKeySecret', {
       description:
@@ -167,6 +175,15 @@ const optionalString = (app: App, key: string): string | undefined => {
   return value;
 };
 
+/** A context value given as a number or a numeric string (`-c key=5` passes a string). */
+const optionalPositiveNumber = (app: App, key: string): number | undefined => {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  const parsed = typeof value === 'number' ? value : Number(value);
+  if (!(Number.isFinite(parsed) && parsed > 0)) throw new Error(`context ${key} must be a positive number`);
+  return parsed;
+};
+
 export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
   // The documented switch: stacks matching none of these patterns are synthesized without bundling.
@@ -183,6 +200,7 @@ export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
   const segmindBaseUrl = optionalString(app, CONTEXT_KEYS.segmindBaseUrl);
   const allowedVideoHosts = optionalString(app, CONTEXT_KEYS.allowedVideoHosts)?.split(',');
   const apiAuth = optionalString(app, CONTEXT_KEYS.apiAuth);
+  const segmindRequestsPerMinute = optionalPositiveNumber(app, CONTEXT_KEYS.segmindRequestsPerMinute);
   if (apiAuth !== undefined && !isApiAuth(apiAuth)) {
     throw new Error(
       `context ${CONTEXT_KEYS.apiAuth} must be ${API_AUTH_MODES.join(' or ')}, got "${apiAuth}"`,
@@ -194,6 +212,7 @@ export const buildApp = (options: BuildAppOptions = {}): BuiltApp => {
     ...(segmindBaseUrl === undefined ? {} : { segmindBaseUrl }),
     ...(allowedVideoHosts === undefined ? {} : { allowedVideoHosts }),
     ...(apiAuth === undefined ? {} : { apiAuth }),
+    ...(segmindRequestsPerMinute === undefined ? {} : { segmindRequestsPerMinute }),
   });
   Tags.of(stack).add('project', 'ltx-video-pipeline');
   return { app, stack };

@@ -15,6 +15,7 @@ import {
   isTerminal,
   JOB_STATUSES,
   type JobStatus,
+  type RateBudgetWait,
   type SegmindMetrics,
   type SubmittedJob,
   TERMINAL_STATUSES,
@@ -190,7 +191,7 @@ export class DynamoJobStore implements JobStore, JobCanceller, ResumeClaims {
         submittedAt: submitted.submittedAt,
         lastSegmindStatus: 'QUEUED',
       },
-      remove: ['errorCode', 'errorMessage'],
+      remove: ['errorCode', 'errorMessage', 'rateBudgetWait'],
       condition: `#status = :pending AND ${sameRequestOrNone}`,
       values: { ':pending': 'PENDING', ':requestId': submitted.requestId },
     });
@@ -216,6 +217,15 @@ export class DynamoJobStore implements JobStore, JobCanceller, ResumeClaims {
       `Job ${jobId} already holds Segmind request ${String(current.segmindRequestId)}, ` +
         `yet Segmind also accepted ${submitted.requestId}`,
     );
+  }
+
+  async recordRateBudgetWait(jobId: string, wait: RateBudgetWait, at: Date): Promise<boolean> {
+    const job = await this.#update(jobId, {
+      set: { rateBudgetWait: wait, updatedAt: iso(at) },
+      condition: '#status = :pending AND attribute_not_exists(#segmindRequestId)',
+      values: { ':pending': 'PENDING' },
+    });
+    return job !== undefined;
   }
 
   async recordSubmitNotCreated(jobId: string, error: RecordedError, at: Date): Promise<boolean> {

@@ -4,6 +4,7 @@
 import { ENV } from '#commons/env';
 import { hostKeyOfUrl, parseHostList, type UrlPolicy } from '#domain/url-safety';
 import { DEFAULT_SEGMIND_BASE_URL, normaliseBaseUrl } from '#segmind/config';
+import { DEFAULT_REQUESTS_PER_MINUTE } from '#domain/request-budget';
 
 /** A variable is missing or unusable. Thrown at start-up (module scope), so the function never runs half-configured. */
 export class ConfigError extends Error {
@@ -146,3 +147,26 @@ export const parseSweepConfig = (env: Env): SweepConfig => {
 };
 
 export const sweepConfig = once(parseSweepConfig);
+
+export interface RequestBudgetConfig {
+  /** The DynamoDB table of request budgets (partition key `budgetId`). */
+  tableName: string;
+  /** Segmind requests per minute per key, for all jobs together. */
+  requestsPerMinute: number;
+}
+
+export const parseRequestBudgetConfig = (env: Env): RequestBudgetConfig => {
+  const raw = optional(env, ENV.segmindRequestsPerMinute);
+  const requestsPerMinute = raw === undefined ? DEFAULT_REQUESTS_PER_MINUTE : Number(raw);
+  if (!(Number.isFinite(requestsPerMinute) && requestsPerMinute > 0)) {
+    throw new ConfigError(
+      `${ENV.segmindRequestsPerMinute} must be a positive number (Segmind's plan: 5 or 50), got "${raw}"`,
+    );
+  }
+  return {
+    tableName: required(env, ENV.requestBudgetTable, 'the DynamoDB table of request budgets'),
+    requestsPerMinute,
+  };
+};
+
+export const requestBudgetConfig = once(parseRequestBudgetConfig);

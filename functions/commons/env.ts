@@ -13,6 +13,10 @@ export const ENV = {
   segmindReadTimeoutMs: 'SEGMIND_READ_TIMEOUT_MS',
   /** Largest JSON answer from Segmind the client will read, in bytes. */
   segmindMaxResponseBytes: 'SEGMIND_MAX_RESPONSE_BYTES',
+  /** The DynamoDB table of request budgets (one item per Segmind API key, keyed by its hash). */
+  requestBudgetTable: 'REQUEST_BUDGET_TABLE_NAME',
+  /** Segmind requests per minute per API key that every job together may make (the plan's limit). */
+  segmindRequestsPerMinute: 'SEGMIND_REQUESTS_PER_MINUTE',
   /** Local stack only: how many times faster than real time the emulator's clock (and our waits) run. */
   timeScale: 'LTX_TIME_SCALE',
   /**

@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#domain/list-jobs';
+import { WAITING_FOR_RATE_BUDGET } from '#domain/request-budget';
 import { JOB_STATUSES, type VideoJob } from '#domain/video-job';
 import { type VideoRequest, videoRequestSchema } from '#domain/video-request';
 
@@ -78,6 +79,18 @@ export const jobViewSchema = z
     failedAt: timestamp('When the job failed').optional(),
     cancelledAt: timestamp('When the job was cancelled').optional(),
     pollCount: z.int().optional(),
+    waiting: z
+      .object({
+        for: z.literal(WAITING_FOR_RATE_BUDGET),
+        place: z.int().meta({ description: '1 = next in line among the submits waiting for the budget' }),
+        until: timestamp('When the job next tries for a slot'),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          "Present while a PENDING job waits for a slot of the shared Segmind request budget (the plan's requests per minute)",
+      }),
     video: z
       .object({
         bucket: z.string(),
@@ -195,6 +208,9 @@ export const toJobView = (job: VideoJob, links: JobView['links']): JobView => {
       'video',
       'metrics',
     ),
+    ...(job.status === 'PENDING' && job.rateBudgetWait !== undefined
+      ? { waiting: { for: WAITING_FOR_RATE_BUDGET, ...job.rateBudgetWait } }
+      : {}),
     ...(job.errorCode === undefined
       ? {}
       : { error: { code: job.errorCode, message: job.errorMessage ?? job.errorCode } }),

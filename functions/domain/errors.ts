@@ -17,6 +17,15 @@ export class SubmitOutcomeUnknownError extends WorkflowError {
   readonly retryable = false;
 }
 
+/**
+ * Taking a slot of the request budget kept losing races to other callers. Raised before any request to
+ * Segmind left, so another attempt (a Retry) is always safe.
+ */
+export class RequestBudgetContentionError extends WorkflowError {
+  override readonly name = 'RequestBudgetContentionError';
+  readonly retryable = true;
+}
+
 /** The polling policy's hard deadline passed before Segmind reported a terminal status. */
 export class JobDeadlineExceededError extends WorkflowError {
   override readonly name = 'JobDeadlineExceededError';

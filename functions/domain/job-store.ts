@@ -2,6 +2,7 @@
 // conditional writes only (the local DynamoDB has no transactions), so every method is one atomic step.
 import type {
   JobStatus,
+  RateBudgetWait,
   SegmindMetrics,
   SubmitState,
   SubmittedJob,
@@ -57,6 +58,11 @@ export interface JobStore {
    * cancelled meanwhile, the request id is still stored but the status stays CANCELLED.
    */
   recordSubmitted(jobId: string, submitted: SubmittedJob, at: Date): Promise<VideoJob>;
+  /**
+   * Notes that the submit waits for the request budget (PENDING, nothing submitted). False when the job
+   * is missing, ended or submitted already.
+   */
+  recordRateBudgetWait(jobId: string, wait: RateBudgetWait, at: Date): Promise<boolean>;
   /** The POST provably created nothing: the next attempt may POST again. False if the claim was lost. */
   recordSubmitNotCreated(jobId: string, error: RecordedError, at: Date): Promise<boolean>;
   /** The POST may have created a job whose id we never learned: no attempt may POST again. */

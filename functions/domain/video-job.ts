@@ -83,10 +83,23 @@ export interface VideoJob {
   errorCode?: string;
   errorMessage?: string;
   /**
+   * Set while the submit waits for a slot of the shared request budget (status PENDING): its place among
+   * the waiting submits and when it looks again. Shown by the API as `waiting`.
+   */
+  rateBudgetWait?: RateBudgetWait;
+  /**
    * Fingerprint of the validated request (#domain/job-id fingerprintRequest), so that an Idempotency-Key
    * reused with a different body is refused instead of silently answered with the first job.
    */
   requestHash?: string;
+}
+
+/** A submit waiting for the shared request budget, as the record keeps it. */
+export interface RateBudgetWait {
+  /** 1 = next in line among the waiting submits. */
+  place: number;
+  /** When the submit looks again (ISO-8601). */
+  until: string;
 }
 
 // ---- What flows through the state machine (JSONPath, each Task writes under its own resultPath) ----
@@ -111,6 +124,21 @@ export interface SubmitResult extends SubmittedJob {
   firstPollAt: string;
 }
 
+/**
+ * `$.segmind` while the submit waits for the request budget (instead of a SubmitResult): the workflow
+ * waits until `retryAt`, then runs Submit again with this as `$.segmind.budget`.
+ */
+export interface BudgetWait {
+  budget: {
+    retryAt: string;
+    /** A deferred submit's ticket: its place in line, kept across looks. */
+    ticket?: number;
+    place?: number;
+    /** A reserved slot: at `retryAt` the request goes without asking the budget again. */
+    reservedAt?: string;
+  };
+}
+
 /** `$.poll`, written by Submit (first wait) and by every PollStatus. */
 export interface PollState {
   /** What the workflow's Choice branches on: COMPLETED, FAILED, or anything else to keep waiting. */
@@ -133,6 +161,8 @@ export interface PollState {
    * the job record is written only when Segmind's status really changes.
    */
   lastSegmindStatus?: string;
+  /** A slot of the request budget reserved for the next poll (status WAITING_FOR_BUDGET): used, not asked for again. */
+  budget?: { reservedAt: string };
 }
 
 /** `$.result`, written by FetchResult when it got the result (else a RetryLater, see #domain/fetch-result). */

@@ -28,6 +28,8 @@ export class Storage extends Construct {
   readonly accessLogs: Bucket;
   /** One item per VideoJob, keyed by `jobId`. */
   readonly jobs: Table;
+  /** The shared Segmind request budget: one item per API key, keyed by `budgetId` (a hash of the key). */
+  readonly requestBudget: Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -65,6 +67,15 @@ export class Storage extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Small and hot: a few conditional writes per Segmind request. Recovery matters less than for jobs
+    // (a lost item only resets the budget), but the secure defaults cost nothing here.
+    this.requestBudget = new Table(this, 'RequestBudget', {
+      partitionKey: { name: 'budgetId', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
     this.jobs.addGlobalSecondaryIndex({
       indexName: JOB_INDEXES.byStatus,

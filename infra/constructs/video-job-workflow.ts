@@ -53,6 +53,8 @@ export const VIDEO_JOB_EVENTS = {
 /** State names: the contract with the local runner (wait/retry overrides) and the tests. */
 export const VIDEO_JOB_STATES = {
   submit: 'Submit',
+  isSubmitAdmitted: 'IsSubmitAdmitted',
+  waitForRateBudget: 'WaitForRateBudget',
   waitForFirstPoll: 'WaitForFirstPoll',
   pollStatus: 'PollStatus',
   isVideoReady: 'IsVideoReady',
@@ -77,6 +79,10 @@ export interface VideoJobWorkflowProps {
   readonly jobs: ITable;
   readonly videos: IBucket;
   readonly segmindApiKey: SegmindApiKey;
+  /** The shared Segmind request budget (#adapters/request-budget), drawn on by every Segmind request. */
+  readonly requestBudget: ITable;
+  /** Segmind requests per minute per key for all jobs together. @default the functions' own (50, Segmind Pro) */
+  readonly segmindRequestsPerMinute?: number;
   /**
    * Where the job events go. @default the account's default bus: it needs no resource of ours, and rules
    * for AWS's own events (S3, Step Functions status changes) already live there, next to ours.
@@ -169,6 +175,16 @@ const SEGMIND_KEY_RETRY: RetryProps = {
   jitterStrategy: JitterType.FULL,
 };
 
+/** Taking a request-budget slot lost too many races (#domain/errors): before any request left. */
+const BUDGET_CONTENTION_RETRY: RetryProps = {
+  errors: ['RequestBudgetContentionError'],
+  interval: Duration.seconds(1),
+  maxAttempts: 4,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(10),
+  jitterStrategy: JitterType.FULL,
+};
+
 const TO_RECORD_FAILURE: CatchProps = { errors: [Errors.ALL], resultPath: '$.failure' };
 
 export class VideoJobWorkflow extends Construct {
@@ -178,7 +194,7 @@ export class VideoJobWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: VideoJobWorkflowProps) {
     super(scope, id);
-    const { jobs, videos, segmindApiKey } = props;
+    const { jobs, videos, segmindApiKey, requestBudget } = props;
     this.eventBus = props.eventBus ?? EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     const makeFunction = (name: VideoJobHandler, constructId: string): VideoFunction => {
@@ -194,10 +210,17 @@ export class VideoJobWorkflow extends Construct {
           ...(spec.callsSegmind && props.segmindBaseUrl !== undefined
             ? { [ENV.segmindBaseUrl]: props.segmindBaseUrl }
             : {}),
+          ...(spec.callsSegmind ? { [ENV.requestBudgetTable]: requestBudget.tableName } : {}),
+          ...(spec.callsSegmind && props.segmindRequestsPerMinute !== undefined
+            ? { [ENV.segmindRequestsPerMinute]: String(props.segmindRequestsPerMinute) }
+            : {}),
         },
       });
       grantItemActions(jobs, fn, spec.tableActions);
-      if (spec.callsSegmind) segmindApiKey.grantRead(fn);
+      if (spec.callsSegmind) {
+        segmindApiKey.grantRead(fn);
+        grantItemActions(requestBudget, fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      }
       Validations.of(fn).acknowledge(
         {
           id: 'Serverless-LambdaDLQ',
@@ -303,7 +326,9 @@ export class VideoJobWorkflow extends Construct {
      * Data shape (JSONPath; each Task writes under its own key, nothing is dropped):
      *   $            = { jobId, request }                        execution input; execution name = jobId
      *   $.segmind    = { requestId, statusUrl, responseUrl, submittedAt, firstPollAt }   ← Submit
-     *   $.poll       = { status, pollCount, nextPollAt, strikes, error?, retryReason?, retryDetail? } ← PollStatus
+     *                | { budget: { retryAt, ticket?, place?, reservedAt? } }   ← Submit, waiting for the budget
+     *   $.poll       = { status, pollCount, nextPollAt, strikes, error?, retryReason?, retryDetail?, budget? }
+     *                                                                                   ← PollStatus
      *   $.result     = { videoUrl, fileSize?, contentType?, metrics }                   ← FetchResult
      *                | RetryLater
      *   $.video      = { bucket, key, bytes, sha256, contentType }                      ← StoreVideo
@@ -314,7 +339,9 @@ export class VideoJobWorkflow extends Construct {
      *   $.failure    = { Error, Cause }            ← any Catch, or SegmindReportedFailure
      *   $.outcome    = { status, errorCode, errorMessage }       ← RecordFailure (given the whole state)
      *
-     * Submit → WaitForFirstPoll → PollStatus → IsVideoReady ─ COMPLETED → FetchResult → IsResultFetched
+     * Submit → IsSubmitAdmitted ─ budget → WaitForRateBudget → Submit
+     *                           └ otherwise → WaitForFirstPoll → PollStatus → IsVideoReady
+     *   IsVideoReady ─ COMPLETED → FetchResult → IsResultFetched
      *                          ├ FAILED → SegmindReportedFailure → RecordFailure → PublishFailed → VideoJobFailed
      *                          └ otherwise → WaitForNextPoll → PollStatus
      * IsResultFetched ─ retryAt → WaitToFetchResult → FetchResult
@@ -348,15 +375,28 @@ export class VideoJobWorkflow extends Construct {
         backoffRate: 2,
         maxDelay: Duration.seconds(60),
         jitterStrategy: JitterType.FULL,
-      });
+      })
+      .addRetry(BUDGET_CONTENTION_RETRY);
 
     const waitForFirstPoll = new Wait(this, S.waitForFirstPoll, {
       time: WaitTime.timestampPath('$.segmind.firstPollAt'),
     });
 
+    // No slot of the shared request budget for this submit yet (or a reserved one ahead): Submit returned
+    // `$.segmind.budget` instead of a request id. Wait until the time it computed, then ask again; Submit
+    // reads the ticket (its place in line) or the reservation back from `$.segmind.budget`.
+    const waitForRateBudget = new Wait(this, S.waitForRateBudget, {
+      time: WaitTime.timestampPath('$.segmind.budget.retryAt'),
+    });
+    const isSubmitAdmitted = new Choice(this, S.isSubmitAdmitted)
+      .when(Condition.isPresent('$.segmind.budget'), waitForRateBudget.next(submit))
+      .otherwise(waitForFirstPoll);
+
     // A 429, 5xx, timeout or unreadable answer on a status check is not an error: poll-status turns it into
     // a later nextPollAt (the polling policy's backoff and deadline). Only the key read is retried here.
-    const pollStatus = invoke('poll-status', S.pollStatus, undefined, '$.poll').addRetry(SEGMIND_KEY_RETRY);
+    const pollStatus = invoke('poll-status', S.pollStatus, undefined, '$.poll')
+      .addRetry(SEGMIND_KEY_RETRY)
+      .addRetry(BUDGET_CONTENTION_RETRY);
 
     const waitForNextPoll = new Wait(this, S.waitForNextPoll, {
       time: WaitTime.timestampPath('$.poll.nextPollAt'),
@@ -515,7 +555,8 @@ export class VideoJobWorkflow extends Construct {
       .otherwise(waitForNextPoll.next(pollStatus));
     recordFailure.next(publishFailed).next(videoJobFailed);
 
-    const definition = submit.next(waitForFirstPoll).next(pollStatus).next(isVideoReady);
+    waitForFirstPoll.next(pollStatus).next(isVideoReady);
+    const definition = submit.next(isSubmitAdmitted);
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH });
     const stateMachine = new StateMachine(this, 'StateMachine', {

@@ -210,6 +210,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       // The local API asks for credentials only when given API keys (each then its own caller); a request
       // without any is the one local user's, who sees every job.
       [ENV.apiAuth]: 'none',
+      // The request budget spends the emulator's own limit (the real Segmind's: the template's value).
+      ...(emulator
+        ? { [ENV.segmindRequestsPerMinute]: String(emulator.control.config().rateLimitPerMinute) }
+        : {}),
     });
     delete process.env[ENV.segmindApiKeySecret];
     configureAwsClients({

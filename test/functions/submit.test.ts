@@ -4,6 +4,7 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ENV } from '#commons/env';
+import { isBudgetWait } from '#domain/budgeted-steps';
 import type { SubmitResult, VideoJob } from '#domain/video-job';
 import { type StubServer, startStub } from '#test/segmind/support/stub-server';
 import { stubHandlerEnv } from '#test/support/handler-env';
@@ -49,7 +50,13 @@ beforeAll(async () => {
     return rest.length === 0 ? true : write(chunk);
   });
   // Imported after the environment is set: the handler reads its configuration at load.
-  ({ handler } = await import('#functions/submit'));
+  const submit = await import('#functions/submit');
+  // These tests never run out of budget (see stubHandlerEnv): a wait would be a bug here.
+  handler = async (event, lambdaContext) => {
+    const result = await submit.handler(event, lambdaContext);
+    if (isBudgetWait(result)) throw new Error(`unexpected wait for the budget: ${JSON.stringify(result)}`);
+    return result;
+  };
 });
 
 afterAll(async () => {

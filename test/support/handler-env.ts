@@ -12,6 +12,10 @@ import type { JobsTable } from '#test/support/jobs-table';
  */
 export const stubHandlerEnv = (table: JobsTable, env: Readonly<Record<string, string>> = {}): void => {
   vi.stubEnv(ENV.jobsTable, table.tableName);
+  vi.stubEnv(ENV.requestBudgetTable, table.budgetTableName);
+  // Handler tests send requests back to back at real time: a budget that never runs dry. The budget's own
+  // behaviour has its tests (adapters/request-budget, domain/budgeted-steps, api-e2e/burst).
+  vi.stubEnv(ENV.segmindRequestsPerMinute, '1000000');
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'SILENT');
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);

@@ -13,6 +13,8 @@ import dynalite from 'dynalite';
 
 export interface JobsTable {
   tableName: string;
+  /** The request-budget table (partition key `budgetId`), created beside the jobs table. */
+  budgetTableName: string;
   clientConfig: DynamoDBClientConfig;
   client: DynamoDBDocumentClient;
   /** Writes a job item as it is (the arrange step of a test). */
@@ -55,9 +57,20 @@ export const startJobsTable = async (tableName = 'jobs'): Promise<JobsTable> => 
       ],
     }),
   );
+  // Beside it, the request budget the Segmind-calling handlers draw on (as in the stack).
+  const budgetTableName = `${tableName}-request-budget`;
+  await raw.send(
+    new CreateTableCommand({
+      TableName: budgetTableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'budgetId', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'budgetId', KeyType: 'HASH' }],
+    }),
+  );
   const client = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
   return {
     tableName,
+    budgetTableName,
     clientConfig,
     client,
     putJob: async (item) => {

@@ -8,6 +8,7 @@ import type { JobProgress, JobStore, RecordedError, SubmitClaim, TerminalFailure
 import {
   isTerminal,
   type JobStatus,
+  type RateBudgetWait,
   type SegmindMetrics,
   type SubmittedJob,
   type VideoJob,
@@ -136,13 +137,21 @@ export class InMemoryJobStore implements JobStore, JobCanceller {
         'recordSubmitted',
         job,
         { ...fields, status: 'QUEUED', submittedAt: submitted.submittedAt, lastSegmindStatus: 'QUEUED' },
-        ['errorCode', 'errorMessage'],
+        ['errorCode', 'errorMessage', 'rateBudgetWait'],
       );
     }
     return this.#write('recordSubmitted', job, {
       ...fields,
       submittedAt: job.submittedAt ?? submitted.submittedAt,
     });
+  }
+
+  async recordRateBudgetWait(jobId: string, wait: RateBudgetWait, at: Date): Promise<boolean> {
+    this.#check('recordRateBudgetWait');
+    const job = this.items.get(jobId);
+    if (job?.status !== 'PENDING' || job.segmindRequestId !== undefined) return false;
+    this.#write('recordRateBudgetWait', job, { rateBudgetWait: { ...wait }, updatedAt: at.toISOString() });
+    return true;
   }
 
   async recordSubmitNotCreated(jobId: string, error: RecordedError, at: Date): Promise<boolean> {

@@ -3,7 +3,7 @@
 import type { VideoWorkflow } from '#domain/start-job';
 import type { JobStatus } from '#domain/video-job';
 import { type LocalApi, localApiHandlers, startLocalApi } from '#local/api-server';
-import type { LocalStack } from '#local/stack';
+import type { LocalStack, LocalStackOptions } from '#local/stack';
 import { emulatorOf, startTestStack } from '#test/workflow/support/local-stack';
 
 /** Every job in these tests has this shape, so the emulator renders its MP4 once (and caches it). */
@@ -18,8 +18,10 @@ export interface ApiStack {
   stop(): Promise<void>;
 }
 
-export const startApiStack = async (options: { timeScale: number }): Promise<ApiStack> => {
-  const stack = await startTestStack({ timeScale: options.timeScale });
+export const startApiStack = async (
+  options: Pick<LocalStackOptions, 'timeScale' | 'emulatorOptions'>,
+): Promise<ApiStack> => {
+  const stack = await startTestStack(options);
   const extra: LocalApi[] = [];
   try {
     await emulatorOf(stack).prepareVideos([SMALL_JOB]);
