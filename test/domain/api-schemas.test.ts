@@ -1,6 +1,6 @@
 // What the API shows of a job record: never a credential.
 import { describe, expect, it } from 'vitest';
-import { toJobView, withoutPresignature } from '#domain/api-schemas';
+import { jobViewSchema, toJobView, withoutPresignature } from '#domain/api-schemas';
 import type { VideoJob } from '#domain/video-job';
 
 const presigned =
@@ -35,5 +35,26 @@ describe('the job as the API shows it', () => {
     expect(withoutPresignature(plain)).toBe(plain);
     const noImage = job().request;
     expect(withoutPresignature(noImage)).toBe(noImage);
+  });
+});
+
+describe('a job waiting for the rate budget', () => {
+  const wait = { place: 4, until: '2026-11-24T00:01:00.000Z' };
+
+  it('says so while PENDING, with its place in line and when it tries again', () => {
+    const view = toJobView(
+      { ...job(), status: 'PENDING', rateBudgetWait: wait },
+      { self: '/v1/videos/upload-1' },
+    );
+    expect(view.waiting).toEqual({ for: 'waiting for rate budget', place: 4, until: wait.until });
+    expect(jobViewSchema.parse(view)).toEqual(view);
+  });
+
+  it('no longer once the job has moved on', () => {
+    const view = toJobView(
+      { ...job(), status: 'QUEUED', rateBudgetWait: wait },
+      { self: '/v1/videos/upload-1' },
+    );
+    expect(view.waiting).toBeUndefined();
   });
 });

@@ -182,17 +182,60 @@ describe('the VideoJob functions', () => {
     }
   });
 
+  /** The DynamoDB actions a function's role allows on one resource (CDK may merge statements). */
+  const dynamoActionsOn = (name: VideoJobHandler, resource: unknown): string[] =>
+    statementsOf(app.json, roleOf(name))
+      .filter((statement) => {
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        return resources.some((r) => JSON.stringify(r) === JSON.stringify(resource));
+      })
+      .flatMap((statement) => statement.Action.filter((a) => a.startsWith('dynamodb:')))
+      .sort();
+  const variablesOf = (name: VideoJobHandler): Record<string, unknown> =>
+    (
+      propertiesOf(app.json, logicalIdOf(app, app.stack.workflow.functions[name])).Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+
   it('touch job records item by item, on the table and not its indexes; only submit creates one', () => {
     for (const name of ALL) {
-      const dynamo = statementsOf(app.json, roleOf(name)).filter((s) =>
-        s.Action.some((a) => a.startsWith('dynamodb:')),
-      );
       const expected =
         name === 'submit'
           ? ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']
           : ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
-      expect(dynamo).toEqual([expect.objectContaining({ Action: expected, Resource: tableArn() })]);
+      expect(dynamoActionsOn(name, tableArn())).toEqual(expected);
+      const onIndexes = statementsOf(app.json, roleOf(name)).filter((statement) =>
+        JSON.stringify(statement.Resource).includes('/index/'),
+      );
+      expect(onIndexes).toEqual([]);
     }
+  });
+
+  it('draw on the request budget only where Segmind is called: its one item, read and conditionally updated', () => {
+    const budgetTable = logicalIdOf(app, app.stack.storage.requestBudget);
+    for (const name of ALL) {
+      const actions = dynamoActionsOn(name, { 'Fn::GetAtt': [budgetTable, 'Arn'] });
+      if (CALLS_SEGMIND.includes(name)) {
+        expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+        expect(variablesOf(name)[ENV.requestBudgetTable]).toEqual({ Ref: budgetTable });
+      } else {
+        expect(actions).toEqual([]);
+        expect(variablesOf(name)[ENV.requestBudgetTable]).toBeUndefined();
+      }
+    }
+  });
+
+  it('size the request budget from the segmindRequestsPerMinute context (Segmind Pro, 50, when unset)', () => {
+    const small = synthApp(root, { context: { segmindRequestsPerMinute: '5' } });
+    const submit = propertiesOf(small.json, logicalIdOf(small, small.stack.workflow.functions.submit));
+    expect((submit.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      [ENV.segmindRequestsPerMinute]: '5',
+    });
+    expect(variablesOf('submit')[ENV.segmindRequestsPerMinute]).toBeUndefined();
+    expect(() => synthApp(root, { context: { segmindRequestsPerMinute: 'many' } })).toThrow(
+      /segmindRequestsPerMinute must be a positive number/,
+    );
   });
 
   it('read the Segmind secret only where Segmind is called', () => {

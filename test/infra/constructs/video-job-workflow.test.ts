@@ -109,7 +109,7 @@ describe('the VideoJob definition as a whole', () => {
     }
   });
 
-  it('costs 3 state transitions per poll and 9 fixed ones on the success path', () => {
+  it('costs 3 state transitions per poll and 10 fixed ones on the success path', () => {
     const loop: string[] = [];
     let name = stateOf(definition, S.isVideoReady).Default as string;
     while (name !== S.isVideoReady) {
@@ -120,6 +120,7 @@ describe('the VideoJob definition as a whole', () => {
 
     const successPath = [
       S.submit,
+      S.isSubmitAdmitted,
       S.waitForFirstPoll,
       S.fetchResult,
       S.isResultFetched,
@@ -137,7 +138,7 @@ describe('the VideoJob definition as a whole', () => {
     }
     const fixed = walked.filter((n) => n !== S.pollStatus && n !== S.isVideoReady);
     expect(fixed).toEqual([...successPath, S.publishSucceeded, S.videoStored]);
-    expect(fixed.length).toBeLessThanOrEqual(9);
+    expect(fixed.length).toBeLessThanOrEqual(10);
   });
 });
 
@@ -172,7 +173,16 @@ describe('Submit', () => {
     expect(submit().Parameters).toBeUndefined();
     expect(submit().ResultSelector).toBeUndefined();
     expect(submit().ResultPath).toBe('$.segmind');
-    expect(submit().Next).toBe(S.waitForFirstPoll);
+    expect(submit().Next).toBe(S.isSubmitAdmitted);
+  });
+
+  it('waits for the rate budget in the state machine, at the time Submit computed, then submits again', () => {
+    const admitted = stateOf(definition, S.isSubmitAdmitted);
+    expect(admitted.Type).toBe('Choice');
+    expect(admitted.Choices).toEqual([{ Variable: '$.segmind.budget', IsPresent: true, Next: S.waitForRateBudget }]);
+    expect(admitted.Default).toBe(S.waitForFirstPoll);
+    const wait = stateOf(definition, S.waitForRateBudget);
+    expect(wait).toMatchObject({ Type: 'Wait', TimestampPath: '$.segmind.budget.retryAt', Next: S.submit });
   });
 
   it('retries only errors that prove Segmind created no job, never everything', () => {
@@ -189,6 +199,7 @@ describe('Submit', () => {
         'SegmindTimeoutError',
         'SegmindMalformedResponseError',
         'SegmindKeyError',
+        'RequestBudgetContentionError',
       ].sort(),
     );
   });
