@@ -179,7 +179,9 @@ describe('Submit', () => {
   it('waits for the rate budget in the state machine, at the time Submit computed, then submits again', () => {
     const admitted = stateOf(definition, S.isSubmitAdmitted);
     expect(admitted.Type).toBe('Choice');
-    expect(admitted.Choices).toEqual([{ Variable: '$.segmind.budget', IsPresent: true, Next: S.waitForRateBudget }]);
+    expect(admitted.Choices).toEqual([
+      { Variable: '$.segmind.budget', IsPresent: true, Next: S.waitForRateBudget },
+    ]);
     expect(admitted.Default).toBe(S.waitForFirstPoll);
     const wait = stateOf(definition, S.waitForRateBudget);
     expect(wait).toMatchObject({ Type: 'Wait', TimestampPath: '$.segmind.budget.retryAt', Next: S.submit });
