@@ -4,17 +4,20 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { createJobStore } from '#adapters/job-store';
+import { createRequestBudget } from '#adapters/request-budget';
 import { jobClockFromEnv } from '#commons/clock';
-import { jobsConfig } from '#commons/config';
+import { jobsConfig, requestBudgetConfig } from '#commons/config';
 import { lambdaHandler, logger, metrics } from '#commons/powertools';
 import { segmindApiKeyProvider } from '#commons/segmind-key';
+import { type FetchWithinBudgetDeps, fetchWithinBudget, RATE_BUDGET_REASON } from '#domain/budgeted-steps';
 import { InvalidPayloadError } from '#domain/errors';
-import { type FetchResultDeps, type FetchResultOutput, fetchResult } from '#domain/fetch-result';
+import type { FetchResultOutput } from '#domain/fetch-result';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { isRetryLater } from '#domain/retry-later';
 import { SegmindClient, segmindConfigFromEnv } from '#segmind/client';
 
 jobsConfig();
+requestBudgetConfig();
 const segmindSettings = segmindConfigFromEnv();
 const apiKey = segmindApiKeyProvider();
 const clock = jobClockFromEnv();
@@ -32,9 +35,14 @@ const payloadSchema = z.looseObject({
   result: z.unknown().optional(),
 });
 
-let deps: FetchResultDeps | undefined;
-const dependencies = (): FetchResultDeps => {
-  deps ??= { store: createJobStore(), segmind: new SegmindClient({ ...segmindSettings, apiKey }), clock };
+let deps: FetchWithinBudgetDeps | undefined;
+const dependencies = (): FetchWithinBudgetDeps => {
+  deps ??= {
+    store: createJobStore(),
+    segmind: new SegmindClient({ ...segmindSettings, apiKey }),
+    budget: createRequestBudget({ apiKey, timeScale: clock.timeScale }),
+    clock,
+  };
   return deps;
 };
 
@@ -45,7 +53,12 @@ export const handler = lambdaHandler(async (event: unknown): Promise<FetchResult
   }
   const { jobId, segmind, result: previous } = parsed.data;
   logger.appendKeys({ jobId, segmindRequestId: segmind.requestId });
-  const result = await fetchResult({ jobId, segmind, previous }, dependencies());
+  const result = await fetchWithinBudget({ jobId, segmind, previous }, dependencies());
+  if (isRetryLater(result) && result.reason === RATE_BUDGET_REASON) {
+    metrics.addMetric('ResultFetchesWaitingForRateBudget', MetricUnit.Count, 1);
+    logger.info('Waiting for a slot of the rate budget', { retryAt: result.retryAt });
+    return result;
+  }
   if (isRetryLater(result)) {
     metrics.addMetric('SegmindResultRetries', MetricUnit.Count, 1);
     logger.warn('Fetching the result again later', { ...result });

@@ -2,9 +2,9 @@
 // the variables it uses. Each getter is memoised: call it at a handler's module scope to fail at start-up
 // with a message naming the missing variable, yet late enough that tests can set the environment first.
 import { ENV } from '#commons/env';
+import { DEFAULT_REQUESTS_PER_MINUTE } from '#domain/request-budget';
 import { hostKeyOfUrl, parseHostList, type UrlPolicy } from '#domain/url-safety';
 import { DEFAULT_SEGMIND_BASE_URL, normaliseBaseUrl } from '#segmind/config';
-import { DEFAULT_REQUESTS_PER_MINUTE } from '#domain/request-budget';
 
 /** A variable is missing or unusable. Thrown at start-up (module scope), so the function never runs half-configured. */
 export class ConfigError extends Error {

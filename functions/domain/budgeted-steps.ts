@@ -4,14 +4,29 @@
 // with 429 (the budget is shared with traffic we do not see) waits for the reset the same way.
 import type { JobClock } from '#commons/clock';
 import { JobCancelledError, JobStateError } from '#domain/errors';
+import {
+  type FetchResultDeps,
+  type FetchResultInput,
+  type FetchResultOutput,
+  fetchResult,
+} from '#domain/fetch-result';
 import { type PollJobDeps, type PollJobInput, pollJob } from '#domain/poll-job';
-import { type BudgetDecision, type RequestBudget, waitUntil } from '#domain/request-budget';
+import {
+  type BudgetDecision,
+  type RequestBudget,
+  WAITING_FOR_RATE_BUDGET,
+  waitUntil,
+} from '#domain/request-budget';
+import { isRetryLater, type RetryLater } from '#domain/retry-later';
 import { type SubmitJobDeps, type SubmitJobInput, submitJob } from '#domain/submit-job';
 import { type BudgetWait, isTerminal, type PollState, type SubmitResult } from '#domain/video-job';
 import { SegmindRateLimitedError } from '#segmind/errors';
 
 /** PollState.status of a poll that waits for its reserved slot: the workflow's Choice just waits again. */
 export const WAITING_FOR_BUDGET_STATUS = 'WAITING_FOR_BUDGET';
+
+/** RetryLater.reason of a fetch that waits for its reserved slot of the budget. */
+export const RATE_BUDGET_REASON = 'rate-budget';
 
 /** When a 429 gives no usable reset time: one minute, the window Segmind counts requests in. */
 const UNKNOWN_RESET_JOB_SECONDS = 60;
@@ -137,4 +152,45 @@ export const pollWithinBudget = async (
     }
   }
   return pollJob(input, deps);
+};
+
+export interface FetchWithinBudgetDeps extends FetchResultDeps {
+  budget: RequestBudget;
+}
+
+/** A fetch waiting for its reserved slot: a RetryLater the workflow already loops on, plus the slot. */
+export interface BudgetRetryLater extends RetryLater {
+  reason: typeof RATE_BUDGET_REASON;
+  reservedAt: string;
+}
+
+const isBudgetRetry = (value: unknown): value is BudgetRetryLater =>
+  isRetryLater(value) && value.reason === RATE_BUDGET_REASON && 'reservedAt' in value;
+
+/**
+ * The result fetch inside the budget: paid work, never refused. A slot ahead is reserved and waited for
+ * through FetchResult's own "try again at T" loop; the attempt count is carried unchanged, so waiting for
+ * the budget does not grow the backoff of real failures.
+ */
+export const fetchWithinBudget = async (
+  input: FetchResultInput,
+  deps: FetchWithinBudgetDeps,
+): Promise<FetchResultOutput> => {
+  const { clock } = deps;
+  if (!isBudgetRetry(input.previous)) {
+    const decision = await deps.budget.acquire('result', clock.now());
+    const later = laterThanNow(decision, clock);
+    if (later !== undefined) {
+      const wait: BudgetRetryLater = {
+        retryAt: waitUntil(later, clock.timeScale),
+        reason: RATE_BUDGET_REASON,
+        attempt: isRetryLater(input.previous) ? input.previous.attempt : 0,
+        detail: WAITING_FOR_RATE_BUDGET,
+        reservedAt: later.toISOString(),
+      };
+      return wait;
+    }
+  }
+  // A previous answer that was only a budget wait is no failure: the real attempt count lives on in it.
+  return fetchResult(input, deps);
 };

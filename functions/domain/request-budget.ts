@@ -17,16 +17,26 @@ export interface BudgetSettings {
   timeScale: number;
   /** Slots a submit may find queued ahead of it and still take one; beyond that it yields to polls. */
   submitReserve: number;
+  /**
+   * Real milliseconds added to each minute's worth of slots: a request reaches Segmind a little after
+   * its slot (Lambda start, DNS, TLS), and Segmind counts a minute from whichever request opened it, so
+   * without this margin two requests bunched by latency could make one minute hold a request too many.
+   * @default LATENCY_MARGIN_MS
+   */
+  latencyMarginMs?: number;
 }
+
+/** A request's spread between slot and arrival at Segmind, from a few ms locally to ~100 ms on AWS. */
+export const LATENCY_MARGIN_MS = 100;
 
 /** Segmind Pro allows 50 requests per minute per key. */
 export const DEFAULT_REQUESTS_PER_MINUTE = 50;
 /** Two slots: enough to keep a submit pipeline full, few enough that a poll never waits long behind submits. */
 export const DEFAULT_SUBMIT_RESERVE = 2;
 
-/** Real milliseconds between two slots. */
+/** Real milliseconds between two slots: a job-time minute, plus the latency margin, per allowed request. */
 export const slotIntervalMs = (settings: BudgetSettings): number =>
-  60_000 / (settings.requestsPerMinute * settings.timeScale);
+  (60_000 / settings.timeScale + (settings.latencyMarginMs ?? LATENCY_MARGIN_MS)) / settings.requestsPerMinute;
 
 export type BudgetDecision =
   /** The request may go at `slotAt` (now, or a reservation: wait until then, then send without asking again). */

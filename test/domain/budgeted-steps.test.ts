@@ -3,8 +3,10 @@
 // says so on its record.
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  fetchWithinBudget,
   isBudgetWait,
   pollWithinBudget,
+  RATE_BUDGET_REASON,
   submitWithinBudget,
   WAITING_FOR_BUDGET_STATUS,
 } from '#domain/budgeted-steps';
@@ -194,8 +196,41 @@ describe('pollWithinBudget', () => {
   });
 });
 
+describe('fetchWithinBudget', () => {
+  const SEGMIND = {
+    requestId: 'req-1',
+    responseUrl: 'https://api.segmind.test/v2/requests/req-1',
+    submittedAt: '2030-01-01T00:00:00.000Z',
+  };
+
+  it('waits for a reserved slot through the fetch retry loop, keeping the attempt count, then fetches once', async () => {
+    budget.script.push({ kind: 'granted', slotAt: inSeconds(0.4) });
+    const previous = {
+      retryAt: '2030-01-01T00:00:09.000Z',
+      reason: 'rate-limited',
+      attempt: 2,
+      detail: 'HTTP 429',
+    };
+    const waiting = await fetchWithinBudget({ jobId: JOB, segmind: SEGMIND, previous }, deps());
+    expect(waiting).toEqual({
+      retryAt: inSeconds(1).toISOString(),
+      reason: RATE_BUDGET_REASON,
+      attempt: 2,
+      detail: 'waiting for rate budget',
+      reservedAt: inSeconds(0.4).toISOString(),
+    });
+    expect(segmind.resultCalls).toEqual([]);
+
+    clock.advance(1);
+    const fetched = await fetchWithinBudget({ jobId: JOB, segmind: SEGMIND, previous: waiting }, deps());
+    expect(fetched).toMatchObject({ videoUrl: expect.any(String) });
+    expect(budget.calls).toEqual([{ request: 'result' }]);
+    expect(segmind.resultCalls).toHaveLength(1);
+  });
+});
+
 describe('request budget arithmetic', () => {
-  const settings = { requestsPerMinute: 10, timeScale: 60, submitReserve: 2 };
+  const settings = { requestsPerMinute: 10, timeScale: 60, submitReserve: 2, latencyMarginMs: 0 };
 
   it('wakes a waiting line one slot apart, from when the queue is back within the reserve', () => {
     const state = { nextSlotMs: 10_000, ticketsIssued: 9, lastServedTicket: 4 };
