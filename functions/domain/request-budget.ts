@@ -36,7 +36,8 @@ export const DEFAULT_SUBMIT_RESERVE = 2;
 
 /** Real milliseconds between two slots: a job-time minute, plus the latency margin, per allowed request. */
 export const slotIntervalMs = (settings: BudgetSettings): number =>
-  (60_000 / settings.timeScale + (settings.latencyMarginMs ?? LATENCY_MARGIN_MS)) / settings.requestsPerMinute;
+  (60_000 / settings.timeScale + (settings.latencyMarginMs ?? LATENCY_MARGIN_MS)) /
+  settings.requestsPerMinute;
 
 export type BudgetDecision =
   /** The request may go at `slotAt` (now, or a reservation: wait until then, then send without asking again). */

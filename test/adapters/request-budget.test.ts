@@ -38,7 +38,12 @@ afterAll(async () => {
 });
 
 /** 60 RPM at time scale 1: one slot per second. */
-const SETTINGS: BudgetSettings = { requestsPerMinute: 60, timeScale: 1, submitReserve: 2, latencyMarginMs: 0 };
+const SETTINGS: BudgetSettings = {
+  requestsPerMinute: 60,
+  timeScale: 1,
+  submitReserve: 2,
+  latencyMarginMs: 0,
+};
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms);
 
@@ -115,7 +120,12 @@ describe('request budget (DynamoDB adapter on dynalite)', () => {
   });
 
   it('spaces slots by the rate in job time: at time scale 60, 10 RPM is one slot per 100 real ms', async () => {
-    const { budget } = newBudget({ requestsPerMinute: 10, timeScale: 60, submitReserve: 2, latencyMarginMs: 0 });
+    const { budget } = newBudget({
+      requestsPerMinute: 10,
+      timeScale: 60,
+      submitReserve: 2,
+      latencyMarginMs: 0,
+    });
     const slots = [];
     for (let i = 0; i < 3; i += 1) slots.push(slotOf(await budget.acquire('status', at(0))));
     expect(slots).toEqual([0, 100, 200]);
