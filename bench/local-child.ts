@@ -82,6 +82,28 @@ const batchTask = async (task: Extract<LocalTask, { kind: 'batch' }>): Promise<L
   }
 };
 
+const burstTask = async (task: Extract<LocalTask, { kind: 'burst' }>): Promise<LocalTaskResult> => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  const { runBurstBench } = await import('#bench/burst');
+  // The emulator's limit at start-up: the local stack sizes the shared request budget from it.
+  const stack: LocalStack = await startLocalStack({
+    timeScale: task.timeScale,
+    seed: task.seed,
+    segmind: 'emulator',
+    emulatorOptions: { credits: CREDITS, rateLimitPerMinute: task.rateLimitPerMinute },
+  });
+  try {
+    const burst = await runBurstBench(stack, {
+      jobs: task.jobs,
+      concurrency: task.concurrency,
+      rateLimitPerMinute: task.rateLimitPerMinute,
+    });
+    return { kind: 'burst', burst };
+  } finally {
+    await stack.stop();
+  }
+};
+
 const main = async (): Promise<void> => {
   const send = (reply: LocalTaskReply): Promise<void> =>
     new Promise((resolve) => {
@@ -93,7 +115,12 @@ const main = async (): Promise<void> => {
     });
   try {
     const task = JSON.parse(process.argv[2] ?? '') as LocalTask;
-    const result = task.kind === 'workflow' ? await workflowTask(task) : await batchTask(task);
+    const result =
+      task.kind === 'workflow'
+        ? await workflowTask(task)
+        : task.kind === 'burst'
+          ? await burstTask(task)
+          : await batchTask(task);
     await send({ ok: true, result });
     process.exitCode = 0;
   } catch (error) {

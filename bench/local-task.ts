@@ -4,6 +4,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BatchBenchResult } from '#bench/batch';
+import type { BurstBenchResult } from '#bench/burst';
 import type { LocalConfirmation } from '#bench/polling';
 import type { MeasuredJob } from '#bench/workflow-overhead';
 import type { Duration, Resolution } from '#domain/video-request';
@@ -25,6 +26,14 @@ export type LocalTask =
       rateLimitPerMinute: number;
       /** Overrides the synthesized MaxConcurrency. */
       concurrency?: number;
+    }
+  | {
+      kind: 'burst';
+      timeScale: number;
+      seed: number;
+      jobs: number;
+      concurrency: number;
+      rateLimitPerMinute: number;
     };
 
 export type LocalTaskResult =
@@ -35,7 +44,8 @@ export type LocalTaskResult =
       /** Lambda memory sizes by handler, from the synthesized template. */
       memoryMb: Record<string, number>;
     }
-  | { kind: 'batch'; batch: BatchBenchResult };
+  | { kind: 'batch'; batch: BatchBenchResult }
+  | { kind: 'burst'; burst: BurstBenchResult };
 
 export type LocalTaskReply = { ok: true; result: LocalTaskResult } | { ok: false; error: string };
 

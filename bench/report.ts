@@ -5,6 +5,7 @@ import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { BatchBenchResult } from '#bench/batch';
 import { BATCH_BOUND_TARGET_RATIO } from '#bench/batch';
+import { BURST_BOUND_TARGET_RATIO, type BurstBenchResult, formatBurst } from '#bench/burst';
 import { BUNDLE_TARGET_BYTES, type ColdStartResult, IMPORT_TARGET_MS } from '#bench/cold-start';
 import type { CopyBenchResult } from '#bench/copy';
 import {
@@ -67,6 +68,7 @@ export interface BenchReport {
     workflowOverhead?: PartOutcome<WorkflowOverheadResult>;
     coldStart?: PartOutcome<ColdStartResult>;
     batch?: PartOutcome<BatchBenchResult>;
+    burst?: PartOutcome<BurstBenchResult>;
   };
   targets: TargetResult[];
 }
@@ -234,6 +236,23 @@ export const batchTargets = (batch: BatchBenchResult): TargetResult[] => [
   },
 ];
 
+export const burstTargets = (burst: BurstBenchResult): TargetResult[] => [
+  {
+    part: 'burst',
+    name: `${burst.jobs} API jobs at concurrency ${burst.concurrency}, ${burst.rateLimitPerMinute} RPM: COMPLETED`,
+    target: `${burst.jobs}/${burst.jobs}`,
+    value: `${burst.completed}/${burst.jobs} (${burst.failed} FAILED, ${burst.failedByThrottling} by 429)`,
+    status: status(burst.targets.allCompleted && burst.targets.noneFailedByThrottling),
+  },
+  {
+    part: 'burst',
+    name: `burst wall time vs the ${burst.rateLimitPerMinute} RPM bound`,
+    target: `≤ ${BURST_BOUND_TARGET_RATIO}×`,
+    value: `${burst.ratioToBound.toFixed(2)}× (${burst.wallSeconds.toFixed(1)} s vs ${burst.bound.realSeconds.toFixed(1)} s; ${burst.throttled} 429s)`,
+    status: status(burst.targets.withinBound),
+  },
+];
+
 /** Every target of the issue, judged on the parts that ran; parts that did not run leave theirs pending. */
 export const evaluateTargets = (parts: BenchReport['parts']): TargetResult[] => {
   const pending = (part: string, outcome: PartOutcome<unknown> | undefined): TargetResult[] => [
@@ -258,6 +277,7 @@ export const evaluateTargets = (parts: BenchReport['parts']): TargetResult[] => 
       ? coldStartTargets(parts.coldStart.result)
       : pending('cold start', parts.coldStart)),
     ...(parts.batch?.result ? batchTargets(parts.batch.result) : pending('batch', parts.batch)),
+    ...(parts.burst?.result ? burstTargets(parts.burst.result) : pending('burst', parts.burst)),
   ];
 };
 
@@ -585,6 +605,10 @@ export const formatReport = (report: BenchReport, copyText?: (copy: CopyBenchRes
     '',
     ...section('5. Batch under a rate limit', parts.batch, () =>
       parts.batch?.result ? formatBatch(parts.batch.result) : [],
+    ),
+    '',
+    ...section('6. A burst of API jobs under a rate limit', parts.burst, () =>
+      parts.burst?.result ? formatBurst(parts.burst.result) : [],
     ),
     '',
     '== Targets ==',

@@ -27,7 +27,7 @@ import {
 import { type WorkflowOverheadResult, workflowOverheadReport } from '#bench/workflow-overhead';
 import { PROJECT_ROOT } from '#infra/constructs/handlers';
 
-const PARTS = ['polling', 'copy', 'workflow', 'cold-start', 'batch'] as const;
+const PARTS = ['polling', 'copy', 'workflow', 'cold-start', 'batch', 'burst'] as const;
 type Part = (typeof PARTS)[number];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -38,6 +38,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --seed <n>           seeds the simulation and the emulator (default 1)
   --batch-lines <n>    lines of the rate-limited batch (default 1000; quick 100)
   --batch-concurrency <n>  override the batch's MaxConcurrency (default: as synthesized)
+  --burst-jobs <n>     API jobs of the burst (default 100; quick 30), POSTed 50 at a time at 10 RPM
   --out <file>         where the JSON goes (default .bench/latest.json)
   -h, --help
 The copy size comes from BENCH_COPY_SIZE (e.g. 2GiB; default 1 GiB, quick 256 MiB).`;
@@ -49,6 +50,7 @@ interface Settings {
   seed: number;
   batchLines: number;
   batchConcurrency?: number;
+  burstJobs: number;
   out: string;
 }
 
@@ -69,6 +71,7 @@ const parseSettings = (argv: string[]): Settings | 'help' => {
       seed: { type: 'string' },
       'batch-lines': { type: 'string' },
       'batch-concurrency': { type: 'string' },
+      'burst-jobs': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -87,6 +90,7 @@ const parseSettings = (argv: string[]): Settings | 'help' => {
     jobs: positiveInteger('--jobs', values.jobs, quick ? 100 : 500),
     seed: seedRaw,
     batchLines: positiveInteger('--batch-lines', values['batch-lines'], quick ? 100 : 1000),
+    burstJobs: positiveInteger('--burst-jobs', values['burst-jobs'], quick ? 30 : 100),
     ...(values['batch-concurrency'] === undefined
       ? {}
       : { batchConcurrency: positiveInteger('--batch-concurrency', values['batch-concurrency'], 1) }),
@@ -104,6 +108,8 @@ const parseSettings = (argv: string[]): Settings | 'help' => {
  */
 const CONFIRM_TIME_SCALE = { quick: 50, full: 20 } as const;
 const BATCH_TIME_SCALE = { quick: 100, full: 60 } as const;
+/** The burst: issue 9's figure, 100 API jobs at concurrency 50 against 10 requests per minute. */
+const BURST = { concurrency: 50, rateLimitPerMinute: 10, timeScale: 60 } as const;
 
 const CONFIRM_SHAPES = [
   { resolution: '2k', duration: 8, generateAudio: true },
@@ -243,6 +249,31 @@ const main = async (): Promise<void> => {
         ...(result ? { result: result.batch as BatchBenchResult } : {}),
       };
     }
+  }
+
+  if (parts.has('burst')) {
+    progress(
+      `burst: ${settings.burstJobs} API jobs at concurrency ${BURST.concurrency}, ${BURST.rateLimitPerMinute} RPM`,
+    );
+    const burst = await timed(() =>
+      runLocalTask(
+        {
+          kind: 'burst',
+          timeScale: BURST.timeScale,
+          seed,
+          jobs: settings.burstJobs,
+          concurrency: BURST.concurrency,
+          rateLimitPerMinute: BURST.rateLimitPerMinute,
+        },
+        30 * 60_000,
+      ),
+    );
+    const result = burst.result as Extract<LocalTaskResult, { kind: 'burst' }> | undefined;
+    report.parts.burst = {
+      seconds: burst.seconds,
+      ...(burst.error === undefined ? {} : { error: burst.error }),
+      ...(result ? { result: result.burst } : {}),
+    };
   }
 
   // The copy runs last and alone: it measures throughput and memory, which other parts would disturb.
