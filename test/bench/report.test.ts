@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchBenchResult } from '#bench/batch';
+import type { BurstBenchResult } from '#bench/burst';
 import type { ColdStartResult } from '#bench/cold-start';
 import { simulatePollingMatrix } from '#bench/polling';
 import {
   batchTargets,
+  burstTargets,
   coldStartTargets,
   defaultPolicyStats,
   evaluateTargets,
@@ -111,5 +113,42 @@ describe('formatTable', () => {
         new Set([1]),
       ),
     ).toBe(['name   n', '----  --', 'a     10', 'long   2'].join('\n'));
+  });
+});
+
+describe('burstTargets', () => {
+  const burst = (over: Partial<BurstBenchResult>): BurstBenchResult => ({
+    jobs: 100,
+    concurrency: 50,
+    rateLimitPerMinute: 10,
+    timeScale: 60,
+    statusCounts: { COMPLETED: 100 },
+    completed: 100,
+    failed: 0,
+    failedByThrottling: 0,
+    throttled: 37,
+    upstreamRequests: { submit: 105, status: 140, result: 118, total: 363 },
+    segmindJobsCreated: 100,
+    wallSeconds: 47.1,
+    bound: { emulatedMinutes: 36.3, realSeconds: 36.3 },
+    ratioToBound: 1.3,
+    jobsSeenWaiting: 53,
+    targets: { allCompleted: true, noneFailedByThrottling: true, withinBound: true },
+    ...over,
+  });
+
+  it('meets the burst targets only with every job COMPLETED and the wall within 1.3x the bound', () => {
+    expect(burstTargets(burst({})).map((t) => t.status)).toEqual(['met', 'met']);
+    const failing = burst({
+      completed: 28,
+      failed: 72,
+      failedByThrottling: 72,
+      ratioToBound: 2.1,
+      targets: { allCompleted: false, noneFailedByThrottling: false, withinBound: false },
+    });
+    expect(burstTargets(failing).map((t) => [t.value.split(' (')[0], t.status])).toEqual([
+      ['28/100', 'NOT met'],
+      ['2.10×', 'NOT met'],
+    ]);
   });
 });
