@@ -95,7 +95,7 @@ describe('ReconcileExecution handler', () => {
   });
 
   it("fails the job of a failed execution with the execution's error and cause", async () => {
-    const jobId = await arrange({ status: 'STORING' });
+    const jobId = await arrange({ status: 'PROCESSING' });
     await handler(
       statusChange(jobId, 'FAILED', { error: 'VideoIntegrityError', cause: 'The video has 10 bytes' }),
       context,
@@ -105,6 +105,16 @@ describe('ReconcileExecution handler', () => {
       errorCode: 'VideoIntegrityError',
       errorMessage: 'The video has 10 bytes',
     });
+  });
+
+  it('leaves a STORING job to the sweeper: its paid video may already be in the bucket', async () => {
+    const jobId = await arrange({ status: 'STORING' });
+    const outcome = await handler(
+      statusChange(jobId, 'FAILED', { error: 'VideoIntegrityError', cause: 'The video has 10 bytes' }),
+      context,
+    );
+    expect(outcome).toEqual({ kind: 'left-for-sweeper', status: 'STORING' });
+    expect(await record(jobId)).toMatchObject({ status: 'STORING' });
   });
 
   it('leaves a job that ended (the normal failure path already recorded it) exactly as it is', async () => {
