@@ -80,6 +80,7 @@ export const handler = lambdaHandler(async (event: unknown): Promise<PollState> 
   }
   metrics.addMetric('SegmindStatusPolls', MetricUnit.Count, 1);
   if (state.status === 'THROTTLED') metrics.addMetric('SegmindThrottledPolls', MetricUnit.Count, 1);
+  if (state.status === 'UNAVAILABLE') metrics.addMetric('SegmindUnavailablePolls', MetricUnit.Count, 1);
   logger.info('Polled', { status: state.status, pollCount: state.pollCount, nextPollAt: state.nextPollAt });
   return state;
 });

@@ -15,6 +15,7 @@ import {
   isTerminal,
   JOB_STATUSES,
   type JobStatus,
+  type JobWaiting,
   type RateBudgetWait,
   type SegmindMetrics,
   type SubmittedJob,
@@ -266,9 +267,20 @@ export class DynamoJobStore implements JobStore, JobCanceller, ResumeClaims {
     return job !== undefined;
   }
 
+  async recordWaiting(jobId: string, waiting: JobWaiting | undefined, at: Date): Promise<boolean> {
+    const job = await this.#update(jobId, {
+      set: { ...(waiting === undefined ? {} : { waiting }), updatedAt: iso(at) },
+      ...(waiting === undefined ? { remove: ['waiting'] } : {}),
+      condition: `attribute_exists(#jobId) AND ${NOT_TERMINAL}`,
+      values: TERMINAL_VALUES,
+    });
+    return job !== undefined;
+  }
+
   async recordMetrics(jobId: string, metrics: SegmindMetrics, at: Date): Promise<boolean> {
     const job = await this.#update(jobId, {
       set: { metrics, updatedAt: iso(at) },
+      remove: ['waiting'],
       condition: 'attribute_exists(#jobId)',
     });
     return job !== undefined;

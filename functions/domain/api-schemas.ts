@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '#domain/list-jobs';
 import { WAITING_FOR_RATE_BUDGET } from '#domain/request-budget';
-import { JOB_STATUSES, type VideoJob } from '#domain/video-job';
+import { isTerminal, JOB_STATUSES, type VideoJob } from '#domain/video-job';
 import { type VideoRequest, videoRequestSchema } from '#domain/video-request';
 
 // ---- inputs ----
@@ -111,6 +111,21 @@ export const jobViewSchema = z
       })
       .strict()
       .optional(),
+    retrying: z
+      .object({
+        reason: z.string().meta({
+          description:
+            'Why: rate-limited, upstream-unavailable, result-not-ready, video-transfer-failed, video-invalid, ...',
+        }),
+        until: timestamp('When the step is tried again'),
+        detail: z.string().optional(),
+      })
+      .strict()
+      .optional()
+      .meta({
+        description:
+          'Present while a running job waits to try a step again (Segmind throttled or failed, or a bad download)',
+      }),
     error: z
       .object({ code: z.string(), message: z.string() })
       .strict()
@@ -211,6 +226,8 @@ export const toJobView = (job: VideoJob, links: JobView['links']): JobView => {
     ...(job.status === 'PENDING' && job.rateBudgetWait !== undefined
       ? { waiting: { for: WAITING_FOR_RATE_BUDGET, ...job.rateBudgetWait } }
       : {}),
+    // A wait noted by a step that was then cut short (a cancel, a failure) means nothing once the job ended.
+    ...(job.waiting === undefined || isTerminal(job.status) ? {} : { retrying: job.waiting }),
     ...(job.errorCode === undefined
       ? {}
       : { error: { code: job.errorCode, message: job.errorMessage ?? job.errorCode } }),

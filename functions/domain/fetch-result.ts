@@ -8,6 +8,7 @@ import {
   DEFAULT_RETRY_POLICY,
   decideRetry,
   isRetryLater,
+  noteWaiting,
   type RetryLater,
   type RetryPolicy,
   type RetryReason,
@@ -42,7 +43,7 @@ export const fetchResult = async (
   deps: FetchResultDeps,
 ): Promise<FetchResultOutput> => {
   const { requestId, responseUrl, submittedAt } = input.segmind;
-  const later = (reason: RetryReason, detail: string, resetAt?: Date): RetryLater => {
+  const later = async (reason: RetryReason, detail: string, resetAt?: Date): Promise<RetryLater> => {
     const context = {
       reason,
       detail,
@@ -57,7 +58,9 @@ export const fetchResult = async (
         `Job ${input.jobId}: Segmind's result for request ${requestId} could not be fetched: ${decision.message}`,
       );
     }
-    return retryLaterAt(context, decision, deps.clock);
+    const answer = retryLaterAt(context, decision, deps.clock);
+    await noteWaiting(deps.store, input.jobId, answer, deps.clock.now());
+    return answer;
   };
 
   let report: Awaited<ReturnType<SegmindApi['result']>>;
@@ -82,7 +85,8 @@ export const fetchResult = async (
   if (report.status === 'FAILED') {
     throw new SegmindJobFailedError(report.error, { requestId });
   }
-  // A missing record is not worth losing the video over; the metrics are bookkeeping.
+  // A missing record is not worth losing the video over; the metrics are bookkeeping. (This write also
+  // clears the record's `waiting`.)
   await deps.store.recordMetrics(input.jobId, report.metrics, deps.clock.now());
   const { video, metrics } = report;
   return {

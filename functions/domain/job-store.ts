@@ -2,6 +2,7 @@
 // conditional writes only (the local DynamoDB has no transactions), so every method is one atomic step.
 import type {
   JobStatus,
+  JobWaiting,
   RateBudgetWait,
   SegmindMetrics,
   SubmitState,
@@ -72,7 +73,12 @@ export interface JobStore {
    * back and never touches STORING or a terminal record; returns false when it wrote nothing.
    */
   recordProgress(jobId: string, progress: JobProgress): Promise<boolean>;
-  /** Stores Segmind's cost and timings. False when there is no record. */
+  /**
+   * Notes why the job waits and until when (or, given undefined, that it no longer does) unless the job has
+   * ended. Bookkeeping for the job view: callers ignore its failures. False when it wrote nothing.
+   */
+  recordWaiting(jobId: string, waiting: JobWaiting | undefined, at: Date): Promise<boolean>;
+  /** Stores Segmind's cost and timings (and clears `waiting`: the result is in). False when there is no record. */
   recordMetrics(jobId: string, metrics: SegmindMetrics, at: Date): Promise<boolean>;
   /**
    * STORING, just before the video is copied. Throws JobCancelledError if the job was cancelled (the late

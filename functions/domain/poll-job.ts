@@ -6,7 +6,7 @@ import type { JobClock } from '#commons/clock';
 import { JobDeadlineExceededError } from '#domain/errors';
 import type { JobStore } from '#domain/job-store';
 import { DEFAULT_POLLING_POLICY, nextPoll, nextStrikes, type PollingPolicy } from '#domain/polling-policy';
-import { upstreamRetryReason } from '#domain/retry-later';
+import { noteWaiting, upstreamRetryReason } from '#domain/retry-later';
 import { jobShapeOf, readValidatedRequest } from '#domain/submit-job';
 import type { PollState, SubmittedJob } from '#domain/video-job';
 import { SegmindRateLimitedError } from '#segmind/errors';
@@ -86,17 +86,24 @@ export const pollJob = async (input: PollJobInput, deps: PollJobDeps): Promise<P
     const reason = upstreamRetryReason(error);
     if (reason === undefined) throw error;
     const retry = { reason, detail: error instanceof Error ? error.message : String(error) };
-    if (!(error instanceof SegmindRateLimitedError)) {
-      return schedule('UNAVAILABLE', previousSegmindStatus, undefined, retry);
+    let state: PollState;
+    if (error instanceof SegmindRateLimitedError) {
+      // Reset time in job seconds since the submit, the policy's frame (the clock may run scaled locally).
+      const resetAt = error.resetAt;
+      const throttledUntil =
+        resetAt === undefined || Number.isNaN(resetAt.getTime())
+          ? undefined
+          : elapsedSeconds - clock.elapsedSeconds(resetAt.toISOString());
+      state = schedule('THROTTLED', previousSegmindStatus, throttledUntil, retry);
+    } else {
+      state = schedule('UNAVAILABLE', previousSegmindStatus, undefined, retry);
     }
-    // Reset time in job seconds since the submit, the policy's frame (the clock may run scaled locally).
-    const resetAt = error.resetAt;
-    const throttledUntil =
-      resetAt === undefined || Number.isNaN(resetAt.getTime())
-        ? undefined
-        : elapsedSeconds - clock.elapsedSeconds(resetAt.toISOString());
-    return schedule('THROTTLED', previousSegmindStatus, throttledUntil, retry);
+    await noteWaiting(deps.store, input.jobId, { ...retry, retryAt: state.nextPollAt }, clock.now());
+    return state;
   }
+  // The job waited on an earlier poll: the record stops saying so.
+  if (input.poll?.retryReason !== undefined)
+    await noteWaiting(deps.store, input.jobId, undefined, clock.now());
 
   const status = normaliseStatus(report.status);
   const now = clock.now().toISOString();

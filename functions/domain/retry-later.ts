@@ -3,6 +3,7 @@
 // (a TimestampPath Wait) and runs the step again. A deadline decides when to stop, not a count: Segmind
 // keeps a job's result for one hour after the submit, so the loop ends a safety margin before that.
 import type { JobClock } from '#commons/clock';
+import type { JobStore } from '#domain/job-store';
 import {
   SegmindMalformedResponseError,
   SegmindRateLimitedError,
@@ -165,4 +166,27 @@ export const upstreamRetryReason = (error: unknown): RetryReason | undefined => 
     return 'upstream-unavailable';
   }
   return undefined;
+};
+
+/**
+ * Shows on the job record why it waits and until when (or, given undefined, that it no longer does). Only
+ * bookkeeping for the job view: a failed write must not turn a retry into a failure.
+ */
+export const noteWaiting = async (
+  store: Pick<JobStore, 'recordWaiting'>,
+  jobId: string,
+  waiting: Pick<RetryLater, 'reason' | 'retryAt' | 'detail'> | undefined,
+  at: Date,
+): Promise<void> => {
+  try {
+    await store.recordWaiting(
+      jobId,
+      waiting === undefined
+        ? undefined
+        : { reason: waiting.reason, until: waiting.retryAt, detail: waiting.detail.slice(0, 500) },
+      at,
+    );
+  } catch {
+    // The next retry, or the next step, writes the record again.
+  }
 };

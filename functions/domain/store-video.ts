@@ -5,11 +5,13 @@ import type { Readable } from 'node:stream';
 import { pipeline, Transform, type TransformCallback } from 'node:stream';
 import type { JobClock } from '#commons/clock';
 import { VideoIntegrityError, VideoTransferError } from '#domain/errors';
+import type { JobStore } from '#domain/job-store';
 import { type ExpectedVideo, Mp4Inspector } from '#domain/mp4-check';
 import {
   DEFAULT_RETRY_POLICY,
   decideRetry,
   isRetryLater,
+  noteWaiting,
   type RetryLater,
   type RetryPolicy,
   retryLaterAt,
@@ -261,6 +263,8 @@ export interface StoreVideoAttemptInput extends StoreVideoInput {
 }
 
 export interface StoreVideoAttemptDeps extends StoreVideoDeps {
+  /** Where the job shows that it waits to download again. */
+  jobs: StoreVideoDeps['jobs'] & Pick<JobStore, 'recordWaiting'>;
   clock: JobClock;
   random?: () => number;
   retryPolicy?: RetryPolicy;
@@ -297,7 +301,11 @@ export const storeVideoAttempt = async (
       random: (deps.random ?? Math.random)(),
     };
     const decision = decideRetry(context, deps.retryPolicy ?? DEFAULT_RETRY_POLICY);
-    if (decision.kind === 'retry') return retryLaterAt(context, decision, deps.clock);
+    if (decision.kind === 'retry') {
+      const answer = retryLaterAt(context, decision, deps.clock);
+      await noteWaiting(deps.jobs, input.jobId, answer, deps.now());
+      return answer;
+    }
     const message = `Job ${input.jobId}: the video could not be stored: ${decision.message}`;
     throw error instanceof VideoIntegrityError
       ? new VideoIntegrityError(message, { cause: error })

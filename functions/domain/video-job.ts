@@ -35,6 +35,16 @@ export interface StoredVideo {
   contentType: string;
 }
 
+/** Why a job is waiting and until when: a step answered "try again at T" (#domain/retry-later). */
+export interface JobWaiting {
+  /** e.g. `rate-limited`, `upstream-unavailable`, `video-invalid`. */
+  reason: string;
+  /** When the step runs again. */
+  until: string;
+  /** The error that made it wait. */
+  detail?: string;
+}
+
 export interface SegmindMetrics {
   inferenceTime?: number;
   queueTime?: number;
@@ -78,6 +88,8 @@ export interface VideoJob {
   executionName?: string;
   /** How many times the sweeper resumed the job. */
   resumeCount?: number;
+  /** Set while the job waits to try a step again (a 429, an outage, a bad download); gone once it moves on. */
+  waiting?: JobWaiting;
   video?: StoredVideo;
   metrics?: SegmindMetrics;
   errorCode?: string;

@@ -427,7 +427,7 @@ export class VideoJobWorkflow extends Construct {
       key: { jobId: DynamoAttributeValue.fromString(JsonPath.stringAt('$.jobId')) },
       updateExpression:
         'SET #status = :completed, #video = :video, #completedAt = :now, #updatedAt = :now, ' +
-        '#pollCount = :pollCount, #lastSegmindStatus = :completed REMOVE #errorCode, #errorMessage',
+        '#pollCount = :pollCount, #lastSegmindStatus = :completed REMOVE #errorCode, #errorMessage, #waiting',
       conditionExpression: '#status = :storing',
       expressionAttributeNames: {
         '#status': 'status',
@@ -438,6 +438,7 @@ export class VideoJobWorkflow extends Construct {
         '#lastSegmindStatus': 'lastSegmindStatus',
         '#errorCode': 'errorCode',
         '#errorMessage': 'errorMessage',
+        '#waiting': 'waiting',
       },
       expressionAttributeValues: {
         ':completed': DynamoAttributeValue.fromString('COMPLETED'),

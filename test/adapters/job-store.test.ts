@@ -335,6 +335,30 @@ describe.each(stores)('job store contract: %s', (_name, makeStore) => {
     });
   });
 
+  describe('recordWaiting', () => {
+    const waiting = { reason: 'rate-limited', until: T2.toISOString(), detail: 'HTTP 429' };
+
+    it('shows why a running job waits, until its result (or its end) clears it', async () => {
+      await submitted();
+      expect(await store.recordWaiting(jobId, waiting, T2)).toBe(true);
+      expect((await store.get(jobId))?.waiting).toEqual(waiting);
+      expect(await store.recordWaiting(jobId, undefined, T2)).toBe(true);
+      expect((await store.get(jobId))?.waiting).toBeUndefined();
+      await store.recordWaiting(jobId, waiting, T2);
+      await store.recordMetrics(jobId, { cost: 1 }, T2);
+      expect((await store.get(jobId))?.waiting).toBeUndefined();
+    });
+
+    it('never writes on an ended or unknown job', async () => {
+      expect(await store.recordWaiting(jobId, waiting, T2)).toBe(false);
+      expect(await store.get(jobId)).toBeUndefined();
+      await submitted();
+      await store.recordFailure(jobId, { status: 'FAILED', errorCode: 'X', errorMessage: 'x' }, T2);
+      expect(await store.recordWaiting(jobId, waiting, T2)).toBe(false);
+      expect((await store.get(jobId))?.waiting).toBeUndefined();
+    });
+  });
+
   describe('recordMetrics', () => {
     it("stores Segmind's cost and timings", async () => {
       await submitted();

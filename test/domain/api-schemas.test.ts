@@ -36,6 +36,15 @@ describe('the job as the API shows it', () => {
     const noImage = job().request;
     expect(withoutPresignature(noImage)).toBe(noImage);
   });
+
+  it('says why a running job waits and until when, and stops saying it once the job has ended', () => {
+    const waiting = { reason: 'rate-limited', until: '2026-11-24T00:01:00.000Z', detail: 'HTTP 429' };
+    const running = toJobView({ ...job(), waiting }, { self: '/v1/videos/upload-1' });
+    expect(running.retrying).toEqual(waiting);
+    expect(jobViewSchema.safeParse(running).success).toBe(true);
+    const ended = toJobView({ ...job(), status: 'TIMED_OUT', waiting }, { self: '/v1/videos/upload-1' });
+    expect(ended).not.toHaveProperty('retrying');
+  });
 });
 
 describe('a job waiting for the rate budget', () => {

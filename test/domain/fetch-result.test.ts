@@ -95,7 +95,11 @@ describe('fetchResult', () => {
     expect(answer).toMatchObject({ reason: 'result-not-ready', attempt: 1 });
     expect(secondsUntil(answer.retryAt)).toBeGreaterThanOrEqual(1);
     expect(secondsUntil(answer.retryAt)).toBeLessThanOrEqual(2);
-    expect(store.writes).toEqual([]);
+    // The record shows why the job waits and until when; fetching the result clears that.
+    expect(store.writes).toEqual(['recordWaiting:job-1']);
+    expect(store.peek(JOB)?.waiting).toMatchObject({ reason: 'result-not-ready', until: answer.retryAt });
+    fetched(await fetchResult({ jobId: JOB, segmind: SEGMIND, previous: answer }, deps));
+    expect(store.peek(JOB)?.waiting).toBeUndefined();
   });
 
   it('waits for the rate-limit reset (plus jitter), not a fixed backoff, on a 429', async () => {

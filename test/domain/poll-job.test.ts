@@ -163,9 +163,12 @@ describe('pollJob: throttling and failures', () => {
     segmind.statusScript.push(new SegmindRateLimitedError('429', undefined), status('QUEUED'));
     const throttled = await poll();
     expect(throttled).toMatchObject({ status: 'THROTTLED', strikes: 1 });
+    expect(store.peek(JOB)?.waiting).toMatchObject({ reason: 'rate-limited', until: throttled.nextPollAt });
     const after = await poll(throttled);
     expect(after).toMatchObject({ status: 'QUEUED', strikes: 0 });
-    expect(store.writes).toEqual([]);
+    // Only the record's `waiting` was written, then cleared: the status never changed.
+    expect(store.writes).toEqual(['recordWaiting:job-1', 'recordWaiting:job-1']);
+    expect(store.peek(JOB)?.waiting).toBeUndefined();
   });
 
   it.each([
@@ -191,6 +194,11 @@ describe('pollJob: throttling and failures', () => {
         retryReason: 'upstream-unavailable',
         retryDetail: error.message,
       });
+      expect(store.peek(JOB)?.waiting).toEqual({
+        reason: 'upstream-unavailable',
+        until: state.nextPollAt,
+        detail: error.message,
+      });
       waits.push(secondsUntil(state.nextPollAt));
       clock.advance(secondsUntil(state.nextPollAt));
     }
@@ -198,8 +206,9 @@ describe('pollJob: throttling and failures', () => {
     expect(waits).toEqual([1.5, 3, 6, 12, 22.5, 22.5]);
     segmind.statusScript.push(status('COMPLETED'));
     expect(await poll(state)).toMatchObject({ status: 'COMPLETED', strikes: 0 });
-    // Nothing was written for the failed polls: the status never changed.
-    expect(store.writes).toEqual([]);
+    // Only the record's `waiting` was written for the failed polls, and cleared once a poll got through.
+    expect(store.writes.every((write) => write === 'recordWaiting:job-1')).toBe(true);
+    expect(store.peek(JOB)?.waiting).toBeUndefined();
   });
 
   it('rethrows an expired request (404) unchanged: the job ends EXPIRED', async () => {

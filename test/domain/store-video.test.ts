@@ -279,8 +279,16 @@ describe('storeVideo', () => {
 
   describe('storeVideoAttempt: a broken or wrong download is fetched again until the deadline', () => {
     const SUBMITTED = '2025-06-01T11:50:00.000Z';
+    const noted: unknown[] = [];
     const attemptDeps = (h: Harness, clock: ReturnType<typeof fixedClock>): StoreVideoAttemptDeps => ({
       ...h.deps,
+      jobs: {
+        ...h.deps.jobs,
+        recordWaiting: async (_jobId, waiting) => {
+          noted.push(waiting);
+          return true;
+        },
+      },
       clock,
       random: () => 0.5,
     });
@@ -313,6 +321,12 @@ describe('storeVideo', () => {
           attemptDeps(failing, clock),
         );
         expect(second).toMatchObject({ reason, attempt: 2 });
+        // The job record says why it waits and until when.
+        expect(noted.at(-1)).toEqual({
+          reason,
+          until: (second as { retryAt: string }).retryAt,
+          detail: make().message,
+        });
         const waitOf = (answer: unknown) =>
           (Date.parse((answer as { retryAt: string }).retryAt) - clock.now().getTime()) / 1000;
         expect(waitOf(second)).toBeGreaterThan(waitOf(first));

@@ -8,6 +8,7 @@ import type { JobProgress, JobStore, RecordedError, SubmitClaim, TerminalFailure
 import {
   isTerminal,
   type JobStatus,
+  type JobWaiting,
   type RateBudgetWait,
   type SegmindMetrics,
   type SubmittedJob,
@@ -198,11 +199,24 @@ export class InMemoryJobStore implements JobStore, JobCanceller {
     return true;
   }
 
+  async recordWaiting(jobId: string, waiting: JobWaiting | undefined, at: Date): Promise<boolean> {
+    this.#check('recordWaiting');
+    const job = this.items.get(jobId);
+    if (job === undefined || isTerminal(job.status)) return false;
+    this.#write(
+      'recordWaiting',
+      job,
+      { ...(waiting === undefined ? {} : { waiting }), updatedAt: at.toISOString() },
+      waiting === undefined ? ['waiting'] : [],
+    );
+    return true;
+  }
+
   async recordMetrics(jobId: string, metrics: SegmindMetrics, at: Date): Promise<boolean> {
     this.#check('recordMetrics');
     const job = this.items.get(jobId);
     if (job === undefined) return false;
-    this.#write('recordMetrics', job, { metrics, updatedAt: at.toISOString() });
+    this.#write('recordMetrics', job, { metrics, updatedAt: at.toISOString() }, ['waiting']);
     return true;
   }
 

@@ -122,6 +122,8 @@ describe('retries that outlast the upstream (a deadline decides, not a count)', 
     // Each 429 announced the end of the current one-minute window: waiting for it puts the next try past
     // it, so five of them take four windows at least. A backoff of seconds would be done in about one.
     expect(emulatedSeconds(job.submittedAt, job.completedAt)).toBeGreaterThan(4 * 60);
+    // The record said why it waited while it did; a completed job no longer does.
+    expect(job.waiting).toBeUndefined();
     const video = job.video;
     if (!video) throw new Error(`no video on ${describeJob(job)}`);
     expect(sha256(await readObject(stack, video.bucket, video.key))).toBe(video.sha256);

@@ -375,8 +375,9 @@ describe('the success path', () => {
       // The COMPLETED poll writes nothing to the record; without this it would still say PROCESSING.
       lastSegmindStatus: ':completed',
     });
-    // An error noted by an earlier, retried submit attempt must not linger on a completed job.
-    expect(removeClause.split(',').map(attribute).sort()).toEqual(['errorCode', 'errorMessage']);
+    // An error noted by an earlier, retried submit attempt, or a wait noted by a retried step, must not
+    // linger on a completed job.
+    expect(removeClause.split(',').map(attribute).sort()).toEqual(['errorCode', 'errorMessage', 'waiting']);
     expect(record.ResultPath).toBeNull();
     expect(record.Next).toBe(S.publishSucceeded);
     expect(retriedErrors(record)).toEqual(
