@@ -67,7 +67,9 @@ export const runBurstBench = async (
   // Loaded here: the report imports this module's types without the local stack.
   const { localApiHandlers, startLocalApi } = await import('#local/api-server');
   await emulator.prepareVideos([BURST_SHAPE]);
-  const api = await startLocalApi({ handlers: await localApiHandlers({ workflow: stack.workflow }) });
+  const api = await startLocalApi({
+    handlers: await localApiHandlers({ workflow: stack.workflow, events: stack.events }),
+  });
   try {
     const before = emulator.control.counters();
     const started = performance.now();

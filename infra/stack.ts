@@ -103,6 +103,7 @@ export class LtxVideoPipelineStack extends Stack {
       jobsTable: this.storage.jobs,
       stateMachine: this.workflow.stateMachine,
       videosBucket: this.storage.videos,
+      eventBus: this.workflow.eventBus,
       ...(props.apiAuth === undefined ? {} : { auth: props.apiAuth }),
     });
     new CfnOutput(this, 'ApiUrl', {

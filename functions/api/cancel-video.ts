@@ -1,5 +1,6 @@
 // DELETE /videos/{jobId} — cancel one of the caller's jobs that is still running: the record becomes CANCELLED and the
 // execution is stopped. A job that already ended answers 409.
+import { createJobEvents } from '#adapters/job-events';
 import { createJobStore } from '#adapters/job-store';
 import { createVideoWorkflow } from '#adapters/workflow-starter';
 import { logger } from '#commons/powertools';
@@ -24,14 +25,25 @@ export const cancelVideoRoute =
     // Only the owner may cancel; another caller's job is answered as a missing one. The owner never changes,
     // so reading it before the cancel's own conditional write leaves no gap to race through.
     await ownedJob(ports.jobs, jobId, callerOf(event));
-    const { job, execution, stopError } = await cancelJob(ports, jobId);
+    const { job, execution, stopError, eventError } = await cancelJob(ports, jobId);
     if (execution === 'stop-failed') {
       // The job is cancelled all the same: the workflow reads the record and discards any late result.
       logger.warn('Job cancelled, but its execution could not be stopped', { jobId, error: stopError });
+    }
+    if (eventError !== undefined) {
+      logger.warn('Job cancelled, but its end could not be announced on the event bus', {
+        jobId,
+        error: eventError,
+      });
     }
     return json(200, toJobView(job, { self: requestPathOf(event) }));
   };
 
 export const handler = apiHandler(
-  cancelVideoRoute({ jobs: createJobStore(), workflow: createVideoWorkflow(), now: () => new Date() }),
+  cancelVideoRoute({
+    jobs: createJobStore(),
+    workflow: createVideoWorkflow(),
+    events: createJobEvents(),
+    now: () => new Date(),
+  }),
 );

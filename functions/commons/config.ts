@@ -170,3 +170,13 @@ export const parseRequestBudgetConfig = (env: Env): RequestBudgetConfig => {
 };
 
 export const requestBudgetConfig = once(parseRequestBudgetConfig);
+
+export interface JobEventsConfig {
+  /** The EventBridge bus a job's end is announced on when it ends outside the state machine (a cancel). */
+  eventBusName: string;
+}
+
+export const parseJobEventsConfig = (env: Env): JobEventsConfig => ({
+  eventBusName: required(env, ENV.eventBusName, "the event bus a cancelled job's end is announced on"),
+});
+export const jobEventsConfig = once(parseJobEventsConfig);

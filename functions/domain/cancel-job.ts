@@ -23,9 +23,18 @@ export interface JobCanceller {
   cancel(jobId: string, at: Date, reason: string): Promise<CancelOutcome>;
 }
 
+/**
+ * Announces a job that ended outside the state machine. A stopped execution runs none of its states, so the
+ * event its RecordFailure path would have published comes from the one cancel that won the conditional write.
+ */
+export interface JobEndedPublisher {
+  jobEnded(job: VideoJob): Promise<void>;
+}
+
 export interface CancelJobPorts {
   jobs: JobCanceller;
   workflow: Pick<VideoWorkflow, 'stop'>;
+  events: JobEndedPublisher;
   now: () => Date;
 }
 
@@ -34,6 +43,8 @@ export interface CancelJobResult {
   /** What happened to the execution. `stop-failed` still leaves a cancelled job: see the header comment. */
   execution: 'stopped' | 'not-running' | 'stop-failed';
   stopError?: unknown;
+  /** Set when the job's end could not be announced: the job is cancelled all the same. */
+  eventError?: unknown;
 }
 
 export class JobNotFoundError extends Error {
@@ -77,14 +88,21 @@ export const cancelJob = async (ports: CancelJobPorts, jobId: string): Promise<C
   if (outcome.kind === 'missing') throw new JobNotFoundError(jobId);
   if (outcome.kind === 'already-ended') throw new JobAlreadyEndedError(jobId, outcome.status);
   if (outcome.kind === 'storing') throw new JobBeingStoredError(jobId);
+  let result: CancelJobResult;
   try {
     // The job's execution: named after the job, unless the sweeper resumed it under another name.
     const execution = await ports.workflow.stop(outcome.job.executionName ?? jobId, {
       error: 'JobCancelledError',
       cause: CANCEL_REASON,
     });
-    return { job: outcome.job, execution };
+    result = { job: outcome.job, execution };
   } catch (stopError) {
-    return { job: outcome.job, execution: 'stop-failed', stopError };
+    result = { job: outcome.job, execution: 'stop-failed', stopError };
   }
+  try {
+    await ports.events.jobEnded(outcome.job);
+  } catch (eventError) {
+    return { ...result, eventError };
+  }
+  return result;
 };

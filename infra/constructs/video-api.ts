@@ -24,6 +24,7 @@ import {
   type UsagePlan,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -50,6 +51,11 @@ export interface VideoApiProps {
   readonly jobsTable: ITable;
   readonly stateMachine: IStateMachine;
   readonly videosBucket: IBucket;
+  /**
+   * Where a cancel announces the job's end: a stopped execution runs none of its states, so the cancel
+   * publishes the `Video Generation Failed` event the workflow would have. The workflow's own bus.
+   */
+  readonly eventBus: IEventBus;
   /** IAM (SigV4-signed requests) or API keys with a usage plan. @default 'iam' */
   readonly auth?: VideoApiAuth;
   /** For the whole stage. @default 10 requests/s, burst 20 */
@@ -400,8 +406,12 @@ export class VideoApi extends Construct {
   #environmentFor(route: ApiRouteSpec, props: VideoApiProps, linkTtl: number): Record<string, string> {
     switch (route.operationId) {
       case 'createVideo':
-      case 'cancelVideo':
         return { [ENV.stateMachineArn]: props.stateMachine.stateMachineArn };
+      case 'cancelVideo':
+        return {
+          [ENV.stateMachineArn]: props.stateMachine.stateMachineArn,
+          [ENV.eventBusName]: props.eventBus.eventBusName,
+        };
       case 'getVideo':
         return { [ENV.videoLinkTtlSeconds]: String(linkTtl) };
       default:
@@ -446,6 +456,7 @@ export class VideoApi extends Construct {
       case 'cancelVideo':
         grantOnTable(fn, props.jobsTable, ['dynamodb:UpdateItem', 'dynamodb:GetItem']);
         props.stateMachine.grantExecution(fn, 'states:StopExecution');
+        props.eventBus.grantPutEventsTo(fn);
         acknowledgeFor(fn.role ?? fn, props.stateMachine, (id) => ({
           id:
             'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:' +

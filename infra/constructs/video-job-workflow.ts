@@ -37,18 +37,15 @@ import {
 import { Construct, type IConstruct } from 'constructs';
 import { VIDEO_STAGING_PREFIX } from '#adapters/video-upload';
 import { ENV } from '#commons/env';
+import { VIDEO_JOB_EVENTS } from '#commons/job-events';
 import { parseHostList } from '#domain/url-safety';
 import { handlerEntry, type VideoJobHandler } from '#infra/constructs/handlers';
 import type { SegmindApiKey } from '#infra/constructs/secrets';
 import { VIDEOS_PREFIX } from '#infra/constructs/storage';
 import { VideoFunction } from '#infra/constructs/video-function';
 
-/** The events the workflow publishes, for rules that consume them. */
-export const VIDEO_JOB_EVENTS = {
-  source: 'ltx-video-pipeline',
-  succeeded: 'Video Generation Succeeded',
-  failed: 'Video Generation Failed',
-} as const;
+/** The events the workflow publishes, for rules that consume them (named in #commons/job-events). */
+export { VIDEO_JOB_EVENTS };
 
 /** State names: the contract with the local runner (wait/retry overrides) and the tests. */
 export const VIDEO_JOB_STATES = {

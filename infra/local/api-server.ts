@@ -11,6 +11,7 @@ import type { HostResolver } from '#adapters/url-guard';
 import { IDEMPOTENCY_KEY_HEADER } from '#domain/api-schemas';
 import type { VideoWorkflow } from '#domain/start-job';
 import { API_ROUTES, matchRoute } from '#functions/api/routes';
+import type { LocalEventBus } from '#local/event-bus';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '#local/template';
 
 export type ApiOperation = (typeof API_ROUTES)[number]['operationId'];
@@ -37,26 +38,35 @@ export const API_KEY_HEADER = 'x-api-key';
  */
 export const localApiHandlers = async (ports: {
   workflow: VideoWorkflow;
+  /** Where a cancel announces the job's end: the local stand-in for EventBridge. */
+  events: LocalEventBus;
   /** Resolves image URL hosts (tests map names to chosen addresses). @default the system resolver */
   resolveHost?: HostResolver;
 }): Promise<ApiLambdas> => {
-  const [create, list, get, cancel, http, jobStore] = await Promise.all([
+  const [create, list, get, cancel, http, jobStore, jobEvents, config] = await Promise.all([
     import('#functions/api/create-video'),
     import('#functions/api/list-videos'),
     import('#functions/api/get-video'),
     import('#functions/api/cancel-video'),
     import('#functions/api/http'),
     import('#adapters/job-store'),
+    import('#adapters/job-events'),
+    import('#commons/config'),
   ]);
   const jobs = jobStore.createJobStore();
   const now = () => new Date();
+  // The same entry the Lambda sends with PutEvents, delivered to the local bus instead.
+  const events = jobEvents.eventBridgeJobEvents(
+    config.jobEventsConfig().eventBusName,
+    async ({ Time: _, ...entry }) => ports.events.putEvents([entry]),
+  );
   return {
     // The two that start or stop executions get the local workflow through their route factories; the
     // others are the very `handler` the Lambda entry exports.
     createVideo: http.apiHandler(
       create.createVideoRoute({ jobs, workflow: ports.workflow, now }, ports.resolveHost),
     ),
-    cancelVideo: http.apiHandler(cancel.cancelVideoRoute({ jobs, workflow: ports.workflow, now })),
+    cancelVideo: http.apiHandler(cancel.cancelVideoRoute({ jobs, workflow: ports.workflow, events, now })),
     listVideos: list.handler,
     getVideo: get.handler,
   };

@@ -81,7 +81,7 @@ export const apiService: DevService = {
   name: 'api',
   async start({ stack, options, log }) {
     const { localApiHandlers, startLocalApi } = await import('#local/api-server');
-    const handlers = await localApiHandlers({ workflow: stack.workflow });
+    const handlers = await localApiHandlers({ workflow: stack.workflow, events: stack.events });
     // Loaded only now: the handler modules configure their logger from the environment the stack set.
     const { parseCorsOrigins } = await import('#functions/api/http');
     let api: LocalApi;

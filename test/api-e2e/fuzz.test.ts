@@ -22,7 +22,9 @@ let inProcess: (request: RawApiRequest) => Promise<ApiAnswer>;
 
 beforeAll(async () => {
   env = await startApiStack({ timeScale: 100 });
-  inProcess = localApiRequests({ handlers: await localApiHandlers({ workflow: env.stack.workflow }) });
+  inProcess = localApiRequests({
+    handlers: await localApiHandlers({ workflow: env.stack.workflow, events: env.stack.events }),
+  });
 });
 afterAll(() => env?.stop());
 

@@ -183,6 +183,16 @@ describe('DELETE /videos/{jobId}', () => {
     const execution = env.stack.workflow.describe(jobId);
     expect(execution?.status).toBe('ABORTED');
     expect((await execution?.outcome)?.status).toBe('ABORTED');
+    // The stopped execution publishes nothing: the cancel announces the job's end, as RecordFailure would.
+    const endEvents = () =>
+      env.stack.events.events().filter((e) => (e.detail as { jobId?: string }).jobId === jobId);
+    expect(endEvents()).toMatchObject([
+      {
+        source: 'ltx-video-pipeline',
+        'detail-type': 'Video Generation Failed',
+        detail: { jobId, outcome: { status: 'CANCELLED', errorCode: 'JobCancelledError' } },
+      },
+    ]);
 
     // Segmind cannot cancel: the emulator finishes the job anyway.
     emulatorOf(env.stack).control.advanceClock(700);
@@ -197,6 +207,7 @@ describe('DELETE /videos/{jobId}', () => {
 
     const again = await api.cancel(jobId);
     expect(again.status).toBe(409);
+    expect(endEvents()).toHaveLength(1);
     expect(errorOf(again)).toMatchObject({
       code: 'JobAlreadyEnded',
       message: expect.stringContaining('CANCELLED'),

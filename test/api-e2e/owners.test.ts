@@ -43,7 +43,7 @@ let bob: KeyedClient;
 beforeAll(async () => {
   env = await startApiStack({ timeScale: 100 });
   keyed = await startLocalApi({
-    handlers: await localApiHandlers({ workflow: env.stack.workflow }),
+    handlers: await localApiHandlers({ workflow: env.stack.workflow, events: env.stack.events }),
     apiKeys: [ALICE, BOB],
   });
   alice = new KeyedClient(keyed.url, ALICE);

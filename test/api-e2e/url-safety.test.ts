@@ -31,7 +31,11 @@ let before: ReturnType<typeof startCounters>;
 beforeAll(async () => {
   env = await startApiStack({ timeScale: 100 });
   localApi = await startLocalApi({
-    handlers: await localApiHandlers({ workflow: env.stack.workflow, resolveHost: fakeDns }),
+    handlers: await localApiHandlers({
+      workflow: env.stack.workflow,
+      events: env.stack.events,
+      resolveHost: fakeDns,
+    }),
   });
   api = new ApiClient(localApi.url);
   const recording: VideoWorkflow = {
@@ -42,7 +46,7 @@ beforeAll(async () => {
     stop: async () => 'not-running',
   };
   recordingApi = await startLocalApi({
-    handlers: await localApiHandlers({ workflow: recording, resolveHost: fakeDns }),
+    handlers: await localApiHandlers({ workflow: recording, events: env.stack.events, resolveHost: fakeDns }),
   });
   recorded = new ApiClient(recordingApi.url);
   inside = await startStub((_request, response) => response.writeHead(200).end('secret'));

@@ -40,6 +40,7 @@ const race = async (point: Point, from: JobStatus = 'PROCESSING') => {
   const ports: CancelJobPorts = {
     jobs: store,
     workflow: { stop: async () => 'stopped' },
+    events: { jobEnded: async () => {} },
     now: () => NOW,
   };
   let cancel: Promise<unknown> | undefined;

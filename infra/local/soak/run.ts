@@ -63,7 +63,9 @@ export const runSoak = async (
       if (emulator === undefined) throw new Error('the soak needs the emulator');
       apiKeys = emulator.apiKeys;
       await emulator.prepareVideos([SOAK_JOB_SHAPE]);
-      const api = await startLocalApi({ handlers: await localApiHandlers({ workflow: stack.workflow }) });
+      const api = await startLocalApi({
+        handlers: await localApiHandlers({ workflow: stack.workflow, events: stack.events }),
+      });
       try {
         const run = await driveSoak(stack, api.url, plan, {
           ...(io.progress ? { progress: (line: string) => logs.terminal(`[soak] ${line}`) } : {}),

@@ -25,13 +25,17 @@ export const startApiStack = async (
   const extra: LocalApi[] = [];
   try {
     await emulatorOf(stack).prepareVideos([SMALL_JOB]);
-    const api = await startLocalApi({ handlers: await localApiHandlers({ workflow: stack.workflow }) });
+    const api = await startLocalApi({
+      handlers: await localApiHandlers({ workflow: stack.workflow, events: stack.events }),
+    });
     return {
       stack,
       api,
       client: new ApiClient(api.url),
       apiWith: async (workflow) => {
-        const other = await startLocalApi({ handlers: await localApiHandlers({ workflow }) });
+        const other = await startLocalApi({
+          handlers: await localApiHandlers({ workflow, events: stack.events }),
+        });
         extra.push(other);
         return new ApiClient(other.url);
       },

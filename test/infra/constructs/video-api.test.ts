@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { DefinitionBody, Pass, StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -16,7 +17,7 @@ import { assemblyRoot } from '#test/infra/support/cdk';
 const root = assemblyRoot();
 afterAll(() => root.cleanup());
 
-type Options = Omit<VideoApiProps, 'jobsTable' | 'stateMachine' | 'videosBucket'>;
+type Options = Omit<VideoApiProps, 'jobsTable' | 'stateMachine' | 'videosBucket' | 'eventBus'>;
 
 const build = (options: Options = {}, nag = false) => {
   const app = new App({ outdir: root.outdir(), context: { 'aws:cdk:bundling-stacks': [] } });
@@ -32,7 +33,8 @@ const build = (options: Options = {}, nag = false) => {
     definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'Start')),
   });
   const videosBucket = new Bucket(stack, 'Videos');
-  const api = new VideoApi(stack, 'Api', { jobsTable, stateMachine, videosBucket, ...options });
+  const eventBus = new EventBus(stack, 'Bus');
+  const api = new VideoApi(stack, 'Api', { jobsTable, stateMachine, videosBucket, eventBus, ...options });
   return { app, stack, api };
 };
 
@@ -185,8 +187,13 @@ describe('VideoApi defaults', () => {
       expect.arrayContaining(['dynamodb:GetItem', 's3:GetObject']),
     );
     expect(actionsOf(template, 'DELETE /videos/{jobId}')).toEqual(
-      expect.arrayContaining(['dynamodb:UpdateItem', 'states:StopExecution']),
+      expect.arrayContaining(['dynamodb:UpdateItem', 'states:StopExecution', 'events:PutEvents']),
     );
+    // A stopped execution publishes nothing: the cancel announces the job's end on the workflow's bus.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^DELETE /videos/\\{jobId\\}:'),
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: { Ref: Match.anyValue() } }) },
+    });
     const listing = actionsOf(template, 'GET /videos');
     expect(listing).toContain('dynamodb:Query');
     expect(listing).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
