@@ -40,12 +40,10 @@ describe('eventBridgeJobEvents', () => {
   });
 
   it('fails when EventBridge answers 200 but refuses the entry', async () => {
-    eventBridge
-      .on(PutEventsCommand)
-      .resolves({
-        FailedEntryCount: 1,
-        Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
-      });
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+    });
     const client = new EventBridgeClient({ region: 'us-east-1' });
     const events = eventBridgeJobEvents('jobs-bus', (entry) =>
       client.send(new PutEventsCommand({ Entries: [entry] })),
