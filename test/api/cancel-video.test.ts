@@ -1,4 +1,5 @@
 // DELETE /videos/{jobId} through the real middy handler; DynamoDB and Step Functions behind aws-sdk-client-mock.
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionDoesNotExist, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -17,6 +18,7 @@ import { pendingJob } from '#test/support/workflow-fakes';
 
 const table = fakeJobsTable();
 const sfn = mockClient(SFNClient);
+const eventBridge = mockClient(EventBridgeClient);
 let handler: ApiHandler;
 
 beforeAll(async () => {
@@ -30,6 +32,8 @@ beforeEach(() => {
   table.reset();
   sfn.reset();
   sfn.on(StopExecutionCommand).resolves({ stopDate: new Date() });
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 });
 
 const cancel = (jobId: string) =>
@@ -60,6 +64,13 @@ describe('DELETE /videos/{jobId}', () => {
     expect(sfn.commandCalls(StopExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual([
       'arn:aws:states:eu-west-1:123456789012:execution:VideoJob:job-1',
     ]);
+    // The stopped execution publishes nothing: the cancel announces the job's end on the workflow's bus.
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries).toMatchObject([{ EventBusName: 'jobs-bus', DetailType: 'Video Generation Failed' }]);
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toMatchObject({
+      jobId: 'job-1',
+      outcome: { status: 'CANCELLED', errorCode: 'JobCancelledError' },
+    });
   });
 
   it.each(TERMINAL_STATUSES)(

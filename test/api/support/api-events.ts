@@ -14,6 +14,7 @@ export const CALLER_OWNER = `iam:${CALLER_ARN}`;
 export const stubApiEnvironment = (): void => {
   vi.stubEnv('JOBS_TABLE_NAME', JOBS_TABLE);
   vi.stubEnv('STATE_MACHINE_ARN', STATE_MACHINE_ARN);
+  vi.stubEnv('EVENT_BUS_NAME', 'jobs-bus');
   vi.stubEnv('VIDEO_LINK_TTL_SECONDS', '600');
   vi.stubEnv('CORS_ALLOW_ORIGINS', ALLOWED_ORIGIN);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
