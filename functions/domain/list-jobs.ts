@@ -85,28 +85,37 @@ const cursorSchema = z
   })
   .strict();
 
-const encodeCursor = (filter: JobStatus | '*', positions: Positions): string =>
-  Buffer.from(JSON.stringify({ v: 1, f: filter, p: positions }), 'utf8').toString('base64url');
+/** The status filter a cursor belongs to ('*' = all statuses). */
+export type StatusFilter = JobStatus | '*';
 
-const decodeCursor = (cursor: string, filter: JobStatus | '*'): Positions => {
-  const invalid = new InvalidCursorError('cursor is not one this API issued; start again without it');
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  const result = cursorSchema.safeParse(parsed);
-  if (!result.success) throw invalid;
-  if (result.data.f !== filter) {
-    throw new InvalidCursorError(
-      `cursor belongs to a listing ${result.data.f === '*' ? 'of all statuses' : `of status ${result.data.f}`}; ` +
-        'pass the same status filter as for the previous page',
-    );
-  }
-  return result.data.p;
-};
+/**
+ * The opaque cursors of one listing: base64url JSON checked against the listing's own schema on the way
+ * back in, and refused when it was issued for another status filter than the request's.
+ */
+export const cursorCodec = <T extends { f: StatusFilter }>(schema: z.ZodType<T>) => ({
+  encode: (cursor: T): string => Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url'),
+  decode: (cursor: string, filter: StatusFilter): T => {
+    const invalid = new InvalidCursorError('cursor is not one this API issued; start again without it');
+    if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw invalid;
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) throw invalid;
+    if (result.data.f !== filter) {
+      throw new InvalidCursorError(
+        `cursor belongs to a listing ${result.data.f === '*' ? 'of all statuses' : `of status ${result.data.f}`}; ` +
+          'pass the same status filter as for the previous page',
+      );
+    }
+    return result.data;
+  },
+});
+
+const cursors = cursorCodec(cursorSchema);
 
 export const checkedLimit = (limit: number | undefined): number => {
   const value = limit ?? DEFAULT_PAGE_SIZE;
@@ -137,7 +146,7 @@ export const listJobs = async (
   const start: Positions =
     options.cursor === undefined
       ? Object.fromEntries((filter === '*' ? JOB_STATUSES : [filter]).map((s) => [s, null]))
-      : decodeCursor(options.cursor, filter);
+      : cursors.decode(options.cursor, filter).p;
 
   const streams: Stream[] = await Promise.all(
     (Object.entries(start) as [JobStatus, Positions[JobStatus]][]).map(async ([status, from = null]) => ({
@@ -178,6 +187,6 @@ export const listJobs = async (
   }
   return {
     jobs: page,
-    ...(Object.keys(next).length === 0 ? {} : { nextCursor: encodeCursor(filter, next) }),
+    ...(Object.keys(next).length === 0 ? {} : { nextCursor: cursors.encode({ v: 1, f: filter, p: next }) }),
   };
 };

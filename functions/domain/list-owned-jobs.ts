@@ -7,7 +7,7 @@ import * as z from 'zod';
 import { JOB_ID_PATTERN } from '#domain/job-id';
 import {
   checkedLimit,
-  InvalidCursorError,
+  cursorCodec,
   type JobQuery,
   type ListJobsResult,
   type OwnerPageKey,
@@ -18,7 +18,6 @@ import { JOB_STATUSES, type JobStatus, type VideoJob } from '#domain/video-job';
 const FILTERED_READ = 100;
 /** Queries one page may take before it answers with what it has (and a cursor to carry on). */
 const MAX_READS_PER_PAGE = 5;
-const MAX_CURSOR_LENGTH = 4096;
 
 const cursorSchema = z
   .object({
@@ -32,30 +31,7 @@ const cursorSchema = z
   })
   .strict();
 
-type Position = z.output<typeof cursorSchema>['k'];
-
-const encodeCursor = (filter: JobStatus | '*', position: Position): string =>
-  Buffer.from(JSON.stringify({ v: 1, o: true, f: filter, k: position }), 'utf8').toString('base64url');
-
-const decodeCursor = (cursor: string, filter: JobStatus | '*'): Position => {
-  const invalid = new InvalidCursorError('cursor is not one this API issued; start again without it');
-  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
-  const result = cursorSchema.safeParse(parsed);
-  if (!result.success) throw invalid;
-  if (result.data.f !== filter) {
-    throw new InvalidCursorError(
-      `cursor belongs to a listing ${result.data.f === '*' ? 'of all statuses' : `of status ${result.data.f}`}; ` +
-        'pass the same status filter as for the previous page',
-    );
-  }
-  return result.data.k;
-};
+const cursors = cursorCodec(cursorSchema);
 
 export interface ListOwnedJobsOptions {
   status?: JobStatus;
@@ -70,7 +46,7 @@ export const listOwnedJobs = async (
 ): Promise<ListJobsResult> => {
   const limit = checkedLimit(options.limit);
   const filter = options.status ?? '*';
-  const from = options.cursor === undefined ? undefined : decodeCursor(options.cursor, filter);
+  const from = options.cursor === undefined ? undefined : cursors.decode(options.cursor, filter).k;
   let startKey: OwnerPageKey | undefined = from === undefined ? undefined : { ...from, owner };
 
   const jobs: VideoJob[] = [];
@@ -96,6 +72,13 @@ export const listOwnedJobs = async (
     jobs,
     ...(startKey === undefined
       ? {}
-      : { nextCursor: encodeCursor(filter, { jobId: startKey.jobId, createdAt: startKey.createdAt }) }),
+      : {
+          nextCursor: cursors.encode({
+            v: 1,
+            o: true,
+            f: filter,
+            k: { jobId: startKey.jobId, createdAt: startKey.createdAt },
+          }),
+        }),
   };
 };
