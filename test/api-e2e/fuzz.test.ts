@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDocumentClient } from '#commons/aws-clients';
 import { ENV } from '#commons/env';
+import { JOB_STATUSES } from '#domain/video-job';
 import { MAX_PROMPT_LENGTH } from '#domain/video-request';
 import { type ApiAnswer, localApiHandlers, localApiRequests, type RawApiRequest } from '#local/api-server';
 import { type ApiStack, startApiStack, startCounters } from '#test/api-e2e/support/api-stack';
@@ -214,20 +215,7 @@ const cases: fc.Arbitrary<Case> = fc.oneof(
     .oneof(
       fc
         .string({ maxLength: 10 })
-        .filter(
-          (s) =>
-            ![
-              'PENDING',
-              'QUEUED',
-              'PROCESSING',
-              'STORING',
-              'COMPLETED',
-              'FAILED',
-              'EXPIRED',
-              'TIMED_OUT',
-              'CANCELLED',
-            ].includes(s),
-        )
+        .filter((s) => !(JOB_STATUSES as readonly string[]).includes(s))
         .map((status) => ({ q: { status }, field: 'status' })),
       fc
         .oneof(fc.integer({ max: 0 }), fc.integer({ min: 101 }), fc.constantFrom('ten', '2.5', ''))
