@@ -1,18 +1,15 @@
 // `npm run dev` starts all three entry points, as a user runs it: a child process whose uploads watcher
 // turns an image put into local S3 into a video, whose scheduler runs the schedule given as CDK context and
 // starts a batch by hand from its control route, and whose handlers print no metrics warnings.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_JOB } from '#test/api-e2e/support/api-stack';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DEV = join(ROOT, 'infra', 'local', 'dev.ts');
+import { match, startDev } from '#test/api-e2e/support/dev-process';
 
 /** A real 1×1 PNG: the emulator downloads the image, so it must be readable. */
 const PNG = Buffer.from(
@@ -35,71 +32,30 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-const match = (text: string, pattern: RegExp): string[] => {
-  const found = pattern.exec(text);
-  if (!found) throw new Error(`${pattern} not found in:\n${text}`);
-  return found.slice(1).map((group) => group ?? '');
-};
-
 describe('npm run dev, all entry points', () => {
   it('turns an uploaded image into a video, runs the schedule from context, and a batch on request', async () => {
-    const child = spawn(
-      process.execPath,
+    const dev = startDev(
       [
-        '--import',
-        'tsx',
-        DEV,
         ...['--port', '0', '--time-scale', '100', '--seed', '5'],
         ...['-c', 'batchSchedule=cron(0 9 * * ? *)', '-c', 'batchTimeZone=Europe/Paris'],
       ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          SEGMIND_API_KEY: '',
-          LTX_LOCAL_DATA_DIR: join(workDir, '.local'),
-          POWERTOOLS_LOG_LEVEL: 'ERROR',
-        },
-      },
+      { SEGMIND_API_KEY: '', LTX_LOCAL_DATA_DIR: join(workDir, '.local'), POWERTOOLS_LOG_LEVEL: 'ERROR' },
     );
-    proc = child;
-    let output = '';
-    const exited = once(child, 'exit');
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    /** Resolves with the first match of `pattern` in the output, once printed. */
-    const printed = (pattern: RegExp, timeoutMs = 30_000): Promise<string[]> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not printed: ${pattern}\n${output}`)), timeoutMs);
-        const check = () => {
-          const found = pattern.exec(output);
-          if (!found) return;
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          resolve(found.slice(1).map((group) => group ?? ''));
-        };
-        child.stdout.on('data', check);
-        void exited.then(() => reject(new Error(`dev exited before printing ${pattern}:\n${output}`)));
-        check();
-      });
+    proc = dev.child;
 
-    await printed(/Press Ctrl\+C to stop\./);
-    const [api = ''] = match(output, /^API\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s/m);
+    await dev.printed(/Press Ctrl\+C to stop\./);
+    const [api = ''] = match(dev.output, /^API\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s/m);
     const [s3Endpoint = '', videosBucket = ''] = match(
-      output,
+      dev.output,
       /^S3\s+(http:\/\/127\.0\.0\.1:\d+)\s+\(videos: ([^,]+), uploads: [^)]+\)/m,
     );
-    const [uploadsBucket = '', uploadsPrefix = ''] = match(output, /^Uploads\s+s3:\/\/([^/]+)\/(\S*)\s/m);
-    const [control = ''] = match(output, /control (http:\/\/127\.0\.0\.1:\d+)/);
+    const [uploadsBucket = '', uploadsPrefix = ''] = match(dev.output, /^Uploads\s+s3:\/\/([^/]+)\/(\S*)\s/m);
+    const [control = ''] = match(dev.output, /control (http:\/\/127\.0\.0\.1:\d+)/);
     // The schedule comes from the app's context, as `cdk deploy -c` would deploy it.
-    expect(output).toMatch(
+    expect(dev.output).toMatch(
       /^Scheduler\s+cron\(0 9 \* \* \? \*\) in Europe\/Paris, over s3:\/\/\S+\/manifests\/scheduled\.jsonl; next run \d{4}-\d\d-\d\d 09:00 Europe\/Paris/m,
     );
-    expect(output).toContain(`curl -s -X POST ${control}/batches`);
+    expect(dev.output).toContain(`curl -s -X POST ${control}/batches`);
 
     const s3 = new S3Client({
       endpoint: s3Endpoint,
@@ -119,8 +75,8 @@ describe('npm run dev, all entry points', () => {
         JSON.stringify({ prompt: 'the fox looks up', ...SMALL_JOB }),
       );
       await put(uploadsBucket, `${uploadsPrefix}fox.png`, PNG);
-      const [uploadJob = ''] = await printed(/upload s3:\/\/\S+\/fox\.png → job (\S+) started/);
-      await printed(new RegExp(`job ${uploadJob} COMPLETED \\d+ bytes at s3://`));
+      const [uploadJob = ''] = await dev.printed(/upload s3:\/\/\S+\/fox\.png → job (\S+) started/);
+      await dev.printed(new RegExp(`job ${uploadJob} COMPLETED \\d+ bytes at s3://`));
       const listed = (await (await fetch(`${api}/videos?status=COMPLETED`)).json()) as {
         items: { jobId: string; source: string }[];
       };
@@ -138,7 +94,7 @@ describe('npm run dev, all entry points', () => {
       const { batchId } = (await started.json()) as { batchId: string };
       expect(batchId).toMatch(/^\d{8}T\d{6}Z$/);
 
-      await printed(new RegExp(`batch ${batchId} COMPLETED_WITH_FAILURES`));
+      await dev.printed(new RegExp(`batch ${batchId} COMPLETED_WITH_FAILURES`));
       const batch = (await (await fetch(`${control}/batches/${batchId}`)).json()) as {
         status: string;
         summary: { counts: Record<string, number>; failures: { line: number }[] };
@@ -151,9 +107,9 @@ describe('npm run dev, all entry points', () => {
     }
 
     // Every handler ran (API, upload, workflow, batch) without Powertools' empty-metrics warning.
-    expect(output).not.toContain('No application metrics to publish');
-    child.kill('SIGINT');
-    const [code] = (await exited) as [number | null];
-    expect(code, output).toBe(0);
+    expect(dev.output).not.toContain('No application metrics to publish');
+    dev.child.kill('SIGINT');
+    const [code] = (await dev.exited) as [number | null];
+    expect(code, dev.output).toBe(0);
   });
 });

@@ -3,20 +3,17 @@
 // batch — each carrying a presigned image URL, one failing on it — and every line the process prints
 // (Lambda handler logs, the local stack's own lines) is scanned for X-Amz-Signature, X-Amz-Credential and
 // the key the emulator was called with.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROL_PREFIX } from '#emulator/control';
 import { SMALL_JOB } from '#test/api-e2e/support/api-stack';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DEV = join(ROOT, 'infra', 'local', 'dev.ts');
+import { match, startDev } from '#test/api-e2e/support/dev-process';
 
 /** A real 1×1 PNG: the emulator downloads the image, so it must be readable. */
 const PNG = Buffer.from(
@@ -39,12 +36,6 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-const match = (text: string, pattern: RegExp): string[] => {
-  const found = pattern.exec(text);
-  if (!found) throw new Error(`${pattern} not found in:\n${text}`);
-  return found.slice(1).map((group) => group ?? '');
-};
-
 interface EmulatorJob {
   apiKey: string;
   image: string | null;
@@ -52,50 +43,28 @@ interface EmulatorJob {
 
 describe('the logs of a full local run', () => {
   it('hold no X-Amz-Signature, no X-Amz-Credential and not the Segmind key, from any entry point', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', DEV, '--port', '0', '--time-scale', '100'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
+    const dev = startDev(
+      ['--port', '0', '--time-scale', '100'],
+      {
         SEGMIND_API_KEY: '',
         LTX_LOCAL_DATA_DIR: join(workDir, '.local'),
         // Everything a handler can log: every level, and each invocation's event (requests, job inputs).
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
         POWERTOOLS_LOGGER_LOG_EVENT: 'true',
       },
-    });
-    proc = child;
-    let output = '';
-    const exited = once(child, 'exit');
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-    });
-    const printed = (pattern: RegExp, timeoutMs = 60_000): Promise<string[]> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not printed: ${pattern}\n${output}`)), timeoutMs);
-        const check = () => {
-          const found = pattern.exec(output);
-          if (!found) return;
-          clearTimeout(timer);
-          child.stdout.off('data', check);
-          resolve(found.slice(1).map((group) => group ?? ''));
-        };
-        child.stdout.on('data', check);
-        void exited.then(() => reject(new Error(`dev exited before printing ${pattern}:\n${output}`)));
-        check();
-      });
+      60_000,
+    );
+    proc = dev.child;
 
-    await printed(/Press Ctrl\+C to stop\./);
-    const [api = ''] = match(output, /^API\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s/m);
-    const [emulator = ''] = match(output, /^Emulator\s+(http:\/\/127\.0\.0\.1:\d+)\s/m);
+    await dev.printed(/Press Ctrl\+C to stop\./);
+    const [api = ''] = match(dev.output, /^API\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s/m);
+    const [emulator = ''] = match(dev.output, /^Emulator\s+(http:\/\/127\.0\.0\.1:\d+)\s/m);
     const [s3Endpoint = '', videosBucket = ''] = match(
-      output,
+      dev.output,
       /^S3\s+(http:\/\/127\.0\.0\.1:\d+)\s+\(videos: ([^,]+), uploads: [^)]+\)/m,
     );
-    const [uploadsBucket = '', uploadsPrefix = ''] = match(output, /^Uploads\s+s3:\/\/([^/]+)\/(\S*)\s/m);
-    const [control = ''] = match(output, /control (http:\/\/127\.0\.0\.1:\d+)/);
+    const [uploadsBucket = '', uploadsPrefix = ''] = match(dev.output, /^Uploads\s+s3:\/\/([^/]+)\/(\S*)\s/m);
+    const [control = ''] = match(dev.output, /control (http:\/\/127\.0\.0\.1:\d+)/);
 
     const s3 = new S3Client({
       endpoint: s3Endpoint,
@@ -110,7 +79,7 @@ describe('the logs of a full local run', () => {
     /** A caller's own presigned GET URL of an image, as a user hands one to the API or a batch line. */
     const presigned = (Key: string) =>
       getSignedUrl(s3, new GetObjectCommand({ Bucket: videosBucket, Key }), { expiresIn: 3600 });
-    const ended = (jobId: string, status: string) => printed(new RegExp(`job ${jobId} ${status}\\b`));
+    const ended = (jobId: string, status: string) => dev.printed(new RegExp(`job ${jobId} ${status}\\b`));
     try {
       await put(videosBucket, 'images/fox.png', PNG);
       const imageUrl = await presigned('images/fox.png');
@@ -148,9 +117,9 @@ describe('the logs of a full local run', () => {
         JSON.stringify({ prompt: 'a hen', ...SMALL_JOB }),
       );
       // The sidecar's own event is handled first (nothing to start yet), so it cannot race the image's write.
-      await printed(/upload s3:\/\/\S+\/hen\.png\.json → /);
+      await dev.printed(/upload s3:\/\/\S+\/hen\.png\.json → /);
       await put(uploadsBucket, `${uploadsPrefix}hen.png`, PNG);
-      const [uploadJob = ''] = await printed(/upload s3:\/\/\S+\/hen\.png → job (\S+) started/);
+      const [uploadJob = ''] = await dev.printed(/upload s3:\/\/\S+\/hen\.png → job (\S+) started/);
       await ended(uploadJob, 'COMPLETED');
 
       // Batch: a line with a presigned image, a plain one, and one that is not a request.
@@ -163,7 +132,7 @@ describe('the logs of a full local run', () => {
       const started = await fetch(`${control}/batches`, { method: 'POST' });
       expect(started.status).toBe(202);
       const { batchId } = (await started.json()) as { batchId: string };
-      await printed(new RegExp(`batch ${batchId} COMPLETED_WITH_FAILURES`));
+      await dev.printed(new RegExp(`batch ${batchId} COMPLETED_WITH_FAILURES`));
 
       // Not vacuous: presigned URLs did travel through every entry point to Segmind, under this key …
       const { jobs } = (await (await fetch(`${emulator}${CONTROL_PREFIX}/jobs`)).json()) as {
@@ -176,15 +145,15 @@ describe('the logs of a full local run', () => {
       const [apiKey = ''] = keys;
       expect(apiKey.length).toBeGreaterThan(8);
 
-      child.kill('SIGINT');
-      const [code] = (await exited) as [number | null];
-      expect(code, output).toBe(0);
+      dev.child.kill('SIGINT');
+      const [code] = (await dev.exited) as [number | null];
+      expect(code, dev.output).toBe(0);
 
       // … and the handlers did log the requests, job inputs and errors that carried them.
-      expect(output).toContain('"imageUrl"');
-      expect(output).toContain('images/fox.png');
-      expect(output).toContain(missingImageJob);
-      const lines = output.split('\n');
+      expect(dev.output).toContain('"imageUrl"');
+      expect(dev.output).toContain('images/fox.png');
+      expect(dev.output).toContain(missingImageJob);
+      const lines = dev.output.split('\n');
       expect(lines.length).toBeGreaterThan(100);
       const leaking = lines.filter(
         (line) => /X-Amz-Signature|X-Amz-Credential/i.test(line) || line.includes(apiKey),
