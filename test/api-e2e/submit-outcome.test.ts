@@ -3,6 +3,7 @@
 // (a reset, a proxy's 502 page) is never POSTed again — the job ends SUBMIT_OUTCOME_UNKNOWN and its view
 // says plainly that Segmind may have billed it.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TERMINAL_STATUSES } from '#domain/video-job';
 import type { Fault } from '#emulator/control';
 import {
   type ApiClient,
@@ -27,8 +28,6 @@ beforeEach(async () => {
   emulatorOf(env.stack).control.reset();
 });
 
-const TERMINAL = ['COMPLETED', 'FAILED', 'EXPIRED', 'TIMED_OUT', 'CANCELLED'] as const;
-
 describe('a submit whose answer was lost after Segmind accepted it', () => {
   it.each<[string, Fault]>([
     ['a reset after accept', { endpoint: 'submit', kind: 'reset-after-accept' }],
@@ -47,7 +46,7 @@ describe('a submit whose answer was lost after Segmind accepted it', () => {
     const jobId = jobIdOf(
       await api.create({ prompt: `a fox whose submit is lost (${fault.kind})`, ...SMALL_JOB }),
     );
-    const view = await api.waitForStatus(jobId, TERMINAL);
+    const view = await api.waitForStatus(jobId, TERMINAL_STATUSES);
 
     expect(view.status).toBe('FAILED');
     expect(view.error).toMatchObject({
@@ -69,7 +68,7 @@ describe('a submit Segmind itself refused', () => {
     control.injectFault({ endpoint: 'submit', kind: 'http-error', status: 503, body: 'json' });
 
     const jobId = jobIdOf(await api.create({ prompt: 'a fox refused once', ...SMALL_JOB }));
-    const view = await api.waitForStatus(jobId, TERMINAL);
+    const view = await api.waitForStatus(jobId, TERMINAL_STATUSES);
 
     expect(view.status).toBe('COMPLETED');
     expect(view.error).toBeUndefined();
