@@ -61,15 +61,23 @@ const workflowTask = async (task: Extract<LocalTask, { kind: 'workflow' }>): Pro
   }
 };
 
-const batchTask = async (task: Extract<LocalTask, { kind: 'batch' }>): Promise<LocalTaskResult> => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
-  const { runBatchBench } = await import('#bench/batch');
-  const stack: LocalStack = await startLocalStack({
+/** A local stack whose emulator enforces the task's rate limit (the request budget is sized from it at start). */
+const startRateLimitedStack = (task: {
+  timeScale: number;
+  seed: number;
+  rateLimitPerMinute: number;
+}): Promise<LocalStack> =>
+  startLocalStack({
     timeScale: task.timeScale,
     seed: task.seed,
     segmind: 'emulator',
     emulatorOptions: { credits: CREDITS, rateLimitPerMinute: task.rateLimitPerMinute },
   });
+
+const batchTask = async (task: Extract<LocalTask, { kind: 'batch' }>): Promise<LocalTaskResult> => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
+  const { runBatchBench } = await import('#bench/batch');
+  const stack = await startRateLimitedStack(task);
   try {
     const batch = await runBatchBench(stack, {
       lines: task.lines,
@@ -86,12 +94,7 @@ const burstTask = async (task: Extract<LocalTask, { kind: 'burst' }>): Promise<L
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   const { runBurstBench } = await import('#bench/burst');
   // The emulator's limit at start-up: the local stack sizes the shared request budget from it.
-  const stack: LocalStack = await startLocalStack({
-    timeScale: task.timeScale,
-    seed: task.seed,
-    segmind: 'emulator',
-    emulatorOptions: { credits: CREDITS, rateLimitPerMinute: task.rateLimitPerMinute },
-  });
+  const stack = await startRateLimitedStack(task);
   try {
     const burst = await runBurstBench(stack, {
       jobs: task.jobs,
